@@ -1,0 +1,25 @@
+#pragma once
+// Where a value came from: a TOML key or JSON pointer with its line and column, or the built-in default.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace berth {
+
+struct Source {
+    std::string path;          ///< full TOML key or JSON pointer; empty for the built-in default
+    std::uint32_t line = 0;    ///< 1-based; 0 when unknown (defaults, values built in code)
+    std::uint32_t column = 0;  ///< 1-based, in code points
+
+    [[nodiscard]] bool is_default() const noexcept { return path.empty(); }
+
+    /// What §6 prints in `provenance`: the path, or `default`.
+    [[nodiscard]] std::string_view describe() const noexcept {
+        return is_default() ? std::string_view{"default"} : std::string_view{path};
+    }
+
+    friend bool operator==(const Source&, const Source&) = default;
+};
+
+}  // namespace berth
