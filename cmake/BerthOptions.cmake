@@ -31,6 +31,11 @@ if(BERTH_BUILD_CLI_NET AND NOT BERTH_NET)
   message(STATUS "berth: BERTH_NET is OFF, so the berth tool is built without 'serve'")
 endif()
 
+# Plain -std=c++20 rather than gnu++20 for berth's own targets, so GNU extensions cannot creep into the headers.
+if(PROJECT_IS_TOP_LEVEL AND NOT DEFINED CMAKE_CXX_EXTENSIONS)
+  set(CMAKE_CXX_EXTENSIONS OFF)
+endif()
+
 # ccache makes rebuilds after switching branches or build directories cheap. Only the top-level project decides
 # this, and a launcher the user chose (even an empty one, to opt out) is kept.
 if(PROJECT_IS_TOP_LEVEL AND NOT DEFINED CMAKE_CXX_COMPILER_LAUNCHER)

@@ -187,11 +187,11 @@ private:
                           "name it, e.g. \"smtp\"");
             return;
         }
-        if (!names_.insert(lc.name).second) {
+        // A duplicate is still resolved, so its other problems are reported too; the error under its
+        // path keeps it out of the result.
+        if (!names_.insert(lc.name).second)
             values_.error("json.duplicate-name", at(name_pointer), "another listener is already named " + detail::quoted(lc.name),
                           "listener names are unique: rename one of them");
-            return;
-        }
         config_.listeners.push_back(std::move(lc));
     }
 

@@ -134,8 +134,7 @@ inline ValueError diagnose_bind_host(std::string_view text, std::string_view hos
     case AddressProblem::host_name: {
         std::string hint = host == "localhost" ? "use an IP address: `127.0.0.1:" + port + "` or `[::1]:" + port +
                                                      "` for this host only"
-                                               : "use the IP address " + quoted(host) +
-                                                     " stands for (names are never resolved)";
+                                               : "use the IP address " + quoted(host) + " stands for";
         hint += ", or `[::]:" + port + "` for every interface";
         return bind_error("bind.host-name", quoted(text) + ": " + diagnosis.message, std::move(hint));
     }
@@ -169,8 +168,8 @@ inline ValueError diagnose_bracketed(std::string_view text) {
     const std::string_view address_text = inside.substr(0, percent);
     const auto bytes = read_whole_ipv6(address_text);
     if (!bytes) {
-        if (const auto v4 = read_whole_ipv4(address_text); v4 && percent == std::string_view::npos)
-            return bind_error("bind.invalid", shown + ": an IPv4 address is written without brackets",
+        if (const auto v4 = read_whole_ipv4(address_text))
+            return bind_error("bind.invalid", shown + ": an IPv4 address is written without brackets or scope id",
                               "write `" + socket_text(format_ipv4(*v4), port) + "`");
         return diagnose_bind_host(text, address_text, port_text);
     }

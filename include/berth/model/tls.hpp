@@ -125,8 +125,11 @@ inline ValueError unknown_cipher_suite(std::string_view text, bool json) {
     if (suggestion) {
         hint = "did you mean `" + std::string(*suggestion) + "`?";
     } else {
-        hint = "use one of:";
-        for (const auto& names : cipher_suite_names) hint += std::string(" ") + std::string(json ? names.json : names.toml);
+        hint = "use one of: ";
+        for (const auto& names : cipher_suite_names) {
+            if (&names != &cipher_suite_names.front()) hint += ", ";
+            hint += json ? names.json : names.toml;
+        }
     }
     return ValueError{"tls.unknown-cipher", "unknown cipher suite " + quoted(text) + " (names are case-sensitive)",
                       std::move(hint)};

@@ -1,0 +1,15 @@
+// Fuzz target: any text, read as Stalwart TOML and resolved.
+// Checks the properties of configuration_properties.hpp: no crash, leak or exception; well-formed diagnostics;
+// complete listeners; and, when the configuration is valid, the same listeners after conversion to JSON and back
+// and to TOML and back.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "configuration_properties.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    berth_fuzz::check_toml_document(std::string_view(reinterpret_cast<const char*>(data), size));
+    return 0;
+}
