@@ -1,0 +1,70 @@
+#pragma once
+// Recycles the fixed-size blocks that hold session states, so a server in steady state does not call
+// the allocator per connection. Each thread keeps its own short free list: no locks, no atomics. A
+// block freed on another thread than the one that allocated it joins that thread's list.
+
+#include <cstddef>
+#include <new>
+
+namespace berth::detail {
+
+template <std::size_t Size, std::size_t Align, std::size_t MaxCachedPerThread = 64>
+class BlockPool {
+    static_assert(Size >= sizeof(void*));
+
+public:
+    [[nodiscard]] static void* allocate() {
+        if (cache_gone()) return ::operator new(Size, std::align_val_t(Align));
+        Cache& cache = thread_cache();
+        if (cache.head) {
+            Node* node = cache.head;
+            cache.head = node->next;
+            --cache.count;
+            return node;
+        }
+        return ::operator new(Size, std::align_val_t(Align));
+    }
+
+    static void deallocate(void* block) noexcept {
+        if (cache_gone()) {
+            ::operator delete(block, std::align_val_t(Align));
+            return;
+        }
+        Cache& cache = thread_cache();
+        if (cache.count < MaxCachedPerThread) {
+            cache.head = ::new (block) Node{cache.head};
+            ++cache.count;
+            return;
+        }
+        ::operator delete(block, std::align_val_t(Align));
+    }
+
+private:
+    struct Node {
+        Node* next;
+    };
+    struct Cache {
+        Node* head = nullptr;
+        std::size_t count = 0;
+        ~Cache() {
+            while (head) {
+                Node* next = head->next;
+                ::operator delete(static_cast<void*>(head), std::align_val_t(Align));
+                head = next;
+            }
+            cache_gone() = true;
+        }
+    };
+    /// Set when this thread's cache has been destroyed (thread exit, or static destruction on the main
+    /// thread): a flag with no destructor, so it can still be read then.
+    static bool& cache_gone() noexcept {
+        thread_local bool gone = false;
+        return gone;
+    }
+    static Cache& thread_cache() noexcept {
+        thread_local Cache cache;
+        return cache;
+    }
+};
+
+}  // namespace berth::detail
