@@ -241,14 +241,13 @@ def names_path(diagnostic_path: str, path: str) -> bool:
     return diagnostic_path.startswith(path) and diagnostic_path[len(path)] in ".[/"
 
 
-def compare(expect: dict, run: Run, check_warnings: bool, check_codes: bool) -> list[str]:
-    problems: list[str] = []
+def read_document(expect: dict, run: Run) -> tuple[dict | None, list[str]]:
+    """The §6 document on stdout, and the problems with the run itself (status, timeout, shape)."""
     if run.timed_out:
-        return ["timed out (no answer within the deadline); stderr:" if run.stderr.strip() else
-                "timed out (no answer within the deadline)"] + stderr_tail(run.stderr)
+        return None, ["timed out: no exit within the --timeout deadline"] + stderr_tail(run.stderr)
+    problems = []
     expected_status = 0 if expect["valid"] else 1
-    status_ok = run.status == expected_status
-    if not status_ok:
+    if run.status != expected_status:
         problems.append(f"exit status: expected {describe_status(expected_status)}, "
                         f"got {describe_status(run.status)}")
     try:
@@ -257,24 +256,24 @@ def compare(expect: dict, run: Run, check_warnings: bool, check_codes: bool) -> 
         excerpt = run.stdout.strip().splitlines()[:3]
         problems.append(f"stdout is not one JSON document ({e.msg} at line {e.lineno}, column {e.colno})"
                         + (f"; it begins: {show(chr(10).join(excerpt))[:200]}" if excerpt else "; it is empty"))
-        return problems + stderr_tail(run.stderr)
+        return None, problems + stderr_tail(run.stderr)
     shape = document_shape_problems(doc)
     if shape:
-        return problems + [f"stdout is not a §6 document: {p}" for p in shape] + stderr_tail(run.stderr)
-    if not status_ok:
+        return None, problems + [f"stdout is not a §6 document: {p}" for p in shape] + stderr_tail(run.stderr)
+    if problems:
         problems += stderr_tail(run.stderr)
+    return doc, problems
 
-    diagnostics = doc["diagnostics"]
+
+def listener_problems(expect: dict, reported: list[dict]) -> list[str]:
+    problems = []
     actual = {}
-    for listener in doc["listeners"]:
+    for listener in reported:
         actual.setdefault(listener["name"], listener)
-    show_diagnostics = False
-
     for name, fields in expect.get("listeners", {}).items():
         if name not in actual:
-            reported = ", ".join(show(n) for n in sorted(actual)) or "none"
-            problems.append(f"listener {show(name)}: missing (listeners reported: {reported})")
-            show_diagnostics = True
+            names = ", ".join(show(n) for n in sorted(actual)) or "none"
+            problems.append(f"listener {show(name)}: missing (listeners reported: {names})")
             continue
         for field_name, expected_value in fields.items():
             if field_name not in actual[name]:
@@ -283,44 +282,45 @@ def compare(expect: dict, run: Run, check_warnings: bool, check_codes: bool) -> 
             elif not same_json(expected_value, actual[name][field_name]):
                 problems.append(f"listener {show(name)} {field_name}: expected {show(expected_value)}, "
                                 f"got {show(actual[name][field_name])}")
-    if expect.get("exactListeners"):
-        # missing names are reported above, one line each
+    if expect.get("exactListeners"):  # missing names are reported above, one line each
         unexpected = sorted(set(actual) - set(expect["listeners"]))
         if unexpected:
             problems.append(f"unexpected listeners {', '.join(show(n) for n in unexpected)} "
                             f"(expected exactly {show(sorted(expect['listeners']))})")
+    return problems
 
+
+def diagnostic_problems(expect: dict, diagnostics: list[dict], check_warnings: bool, check_codes: bool) -> list[str]:
+    problems = []
     error_paths = paths_named(diagnostics, "error")
-    for path in expect.get("errors", []):
-        if path not in error_paths:
-            problems.append(f"missing error at {show(path)}")
-            show_diagnostics = True
-    if expect["valid"] and error_paths:
-        for d in diagnostics:
-            if d["severity"] == "error":
-                problems.append(f"unexpected error for a valid configuration: {format_diagnostic(d)}")
-
+    problems += [f"missing error at {show(p)}" for p in expect.get("errors", []) if p not in error_paths]
+    if expect["valid"]:
+        problems += [f"unexpected error for a valid configuration: {format_diagnostic(d)}"
+                     for d in diagnostics if d["severity"] == "error"]
     if check_warnings:
         warning_paths = paths_named(diagnostics, "warning")
-        for path in expect.get("warnings", []):
-            if path not in warning_paths:
-                problems.append(f"missing warning at {show(path)}")
-                show_diagnostics = True
-        for path in expect.get("noWarnings", []):
-            for d in diagnostics:
-                if d["severity"] == "warning" and names_path(d["path"], path):
-                    problems.append(f"unexpected warning under {show(path)}: {format_diagnostic(d)}")
-
+        problems += [f"missing warning at {show(p)}" for p in expect.get("warnings", []) if p not in warning_paths]
+        problems += [f"unexpected warning under {show(p)}: {format_diagnostic(d)}"
+                     for p in expect.get("noWarnings", []) for d in diagnostics
+                     if d["severity"] == "warning" and names_path(d["path"], p)]
     if check_codes:
         for path, code in expect.get("codes", {}).items():
             codes_there = sorted({str(d.get("code")) for d in diagnostics if d["path"] == path})
             if code not in codes_there:
                 found = ", ".join(codes_there) if codes_there else "no diagnostic at that path"
                 problems.append(f"code at {show(path)}: expected {code}, got {found}")
-                show_diagnostics = True
+    return problems
 
-    if show_diagnostics:
-        problems += list_diagnostics(diagnostics, "diagnostics reported")
+
+def compare(expect: dict, run: Run, check_warnings: bool, check_codes: bool) -> list[str]:
+    doc, problems = read_document(expect, run)
+    if doc is None:
+        return problems
+    problems += listener_problems(expect, doc["listeners"])
+    problems += diagnostic_problems(expect, doc["diagnostics"], check_warnings, check_codes)
+    # When something expected is absent, what the implementation did report usually says why.
+    if any(p.startswith(("missing ", "code at ")) or ": missing (" in p for p in problems):
+        problems += list_diagnostics(doc["diagnostics"], "diagnostics reported")
     return problems
 
 

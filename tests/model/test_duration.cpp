@@ -86,6 +86,9 @@ TEST_CASE("Duration: every error code, with its exact string", "[duration][error
     CHECK(code_of("1,5s") == "duration.invalid");
     CHECK(code_of("1m30s") == "duration.compound");
     CHECK(code_of("1h1m1s1ms") == "duration.compound");
+    CHECK(code_of("1h30min") == "duration.compound");
+    CHECK(code_of("0x10s") == "duration.invalid");
+    CHECK(code_of("1e3ms") == "duration.invalid");
     CHECK(code_of("1.5s") == "duration.fraction");
     CHECK(code_of(".5s") == "duration.fraction");
     CHECK(code_of("1.s") == "duration.fraction");
@@ -100,6 +103,8 @@ TEST_CASE("Duration: every error code, with its exact string", "[duration][error
 TEST_CASE("hints show the accepted spelling", "[duration][errors]") {
     CHECK(error_of("1m30s").hint == "write `90s`");
     CHECK(error_of("1h30m").hint == "write `90m`");
+    CHECK(error_of("1h30min").hint == "write `90m`");
+    CHECK(error_of("1w1d").hint == "write `8d`");
     CHECK(error_of("1.5s").hint == "write `1500ms`");
     CHECK(error_of("1.5m").hint == "write `90s`");
     CHECK(error_of("0.5d").hint == "write `12h`");

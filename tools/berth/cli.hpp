@@ -42,5 +42,6 @@ int check_main(const std::vector<std::string_view>& args);
 int explain_main(const std::vector<std::string_view>& args);
 int resolve_main(const std::vector<std::string_view>& args);
 int convert_main(const std::vector<std::string_view>& args);
+int conformance_main(const std::vector<std::string_view>& args);
 
 }  // namespace berth::cli

@@ -19,6 +19,8 @@ commands:
   resolve FILE             the resolved listeners as JSON (the conformance adapter contract)
   convert FILE --to json|toml [--wire stalwart]
                            translate between Stalwart TOML and NetworkListener JSON
+  conformance --impl 'CMD {file}'
+                           run the conformance suite against any implementation
 
 FILE is Stalwart TOML (server.listener.<id>.*) or NetworkListener JSON; "-" reads standard input.
 Run "berth COMMAND --help" for a command's details.
@@ -37,6 +39,7 @@ int dispatch(int argc, char** argv) {
         {"explain", berth::cli::explain_main},
         {"resolve", berth::cli::resolve_main},
         {"convert", berth::cli::convert_main},
+        {"conformance", berth::cli::conformance_main},
     };
     if (argc < 2 || berth::cli::is_help(argv[1])) {
         std::fputs(help_text.data(), argc < 2 ? stderr : stdout);

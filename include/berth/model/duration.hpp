@@ -203,23 +203,24 @@ inline ValueError diagnose_duration(std::string_view text) {
         return out_of_range(text);
     }
 
-    // Two or more pieces: a compound such as `1m30s`.
-    bool every_piece_has_unit = true;
+    // Two or more pieces, each with a unit berth knows or recognises: a compound such as `1m30s`.
+    bool every_unit_recognised = true;
     std::optional<std::uint64_t> total = std::uint64_t{0};
     for (const auto& piece : pieces) {
-        if (piece.unit.empty()) every_piece_has_unit = false;
-        const auto unit = unit_milliseconds(piece.unit, duration_units);
-        if (!unit || piece.has_point) {
-            total.reset();
-            continue;
+        auto unit = unit_milliseconds(piece.unit, duration_units);
+        if (!unit) unit = unit_milliseconds(piece.unit, duration_unit_aliases);
+        if (!unit) {
+            every_unit_recognised = false;
+            break;
         }
+        if (piece.has_point) total.reset();
         if (total) {
             const auto part = scaled_decimal(piece.whole, *unit);
             total = part ? checked_sum(*total, *part) : std::nullopt;
         }
     }
     if (!read_to_end) total.reset();
-    if (!every_piece_has_unit)
+    if (!every_unit_recognised)
         return duration_error("duration.invalid", shown + " is not `<digits><unit>`", "write e.g. `30s` or `1m`");
     return duration_error("duration.compound", shown + " combines several units; a duration has exactly one",
                           total ? "write `" + Duration::from_milliseconds(*total).to_string() + "`"

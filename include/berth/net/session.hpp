@@ -1,0 +1,266 @@
+#pragma once
+// What a session handler receives: the connection's stream (plain or TLS, with a STARTTLS upgrade when
+// the listener offers it), the effective peer address, the listener, the bytes already buffered, and
+// whether the server is shutting down. One session per connection, on its own strand.
+
+#include <openssl/ssl.h>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/basic_stream_socket.hpp>
+#include <asio/compose.hpp>
+#include <asio/error.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/error.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "berth/model/resolved_listener.hpp"
+#include "berth/model/socket_addr.hpp"
+#include "berth/net/detail/ref_counted.hpp"
+#include "berth/net/error.hpp"
+#include "berth/net/events.hpp"
+#include "berth/net/proxy_protocol.hpp"
+#include "berth/net/session_stream.hpp"
+
+namespace berth {
+
+template <class Protocol, class Executor, class Policies>
+class BasicAcceptor;
+
+namespace detail {
+
+/// What a session needs from its acceptor, without knowing the acceptor's policy types.
+class SessionServices {
+public:
+    virtual void report(EventKind kind, const SocketAddr& peer, std::error_code error,
+                        std::string_view detail) noexcept = 0;
+    [[nodiscard]] virtual bool stopping() const noexcept = 0;
+
+protected:
+    ~SessionServices() = default;
+};
+
+}  // namespace detail
+
+template <class Protocol = asio::ip::tcp>
+class BasicSession {
+public:
+    using protocol_type = Protocol;
+    using executor_type = asio::any_io_executor;
+    using socket_type = asio::basic_stream_socket<Protocol, executor_type>;
+    using stream_type = SessionStream<socket_type>;
+
+    BasicSession(const executor_type& executor, const ResolvedListener& listener, asio::ssl::context* tls_context,
+                 detail::SessionServices& services, detail::RefCounted& owner)
+        : stream_(executor), deadline_(executor), listener_(&listener), tls_context_(tls_context),
+          services_(&services), owner_(&owner) {}
+    BasicSession(const BasicSession&) = delete;
+    BasicSession& operator=(const BasicSession&) = delete;
+
+    /// The stream to read and write (Asio's AsyncReadStream and AsyncWriteStream): buffered bytes
+    /// first, then the socket; through TLS once a handshake has been done.
+    stream_type& stream() noexcept { return stream_; }
+    executor_type get_executor() noexcept { return stream_.get_executor(); }
+    /// The TCP socket itself, for socket options and the native handle.
+    socket_type& socket() noexcept { return stream_.socket(); }
+
+    /// The client: the PROXY header's source when a trusted proxy sent one, else the TCP peer (an
+    /// IPv4 client of a dual-stack socket as a.b.c.d, not ::ffff:a.b.c.d).
+    [[nodiscard]] const SocketAddr& peer() const noexcept { return peer_; }
+    /// The TCP peer as the kernel reports it (the proxy, when there is one).
+    [[nodiscard]] const SocketAddr& tcp_peer() const noexcept { return tcp_peer_; }
+    [[nodiscard]] const std::optional<ProxyHeader>& proxy_header() const noexcept { return proxy_header_; }
+    [[nodiscard]] const ResolvedListener& listener() const noexcept { return *listener_; }
+
+    /// Bytes that arrived with the PROXY header and have not been read yet; reads of stream() return
+    /// them first. A handler that takes them from here says so with consume_buffered().
+    [[nodiscard]] std::span<const std::uint8_t> buffered() noexcept { return stream_.plain().prefix().pending(); }
+    void consume_buffered(std::size_t n) noexcept {
+        stream_.plain().prefix().consume(std::min(n, stream_.plain().prefix().pending().size()));
+    }
+
+    /// STARTTLS is offered only when the listener has TLS on and not implicit (SPEC §5), once.
+    [[nodiscard]] bool starttls_available() const noexcept {
+        return listener_->offers_starttls() && tls_context_ != nullptr && !stream_tls_started();
+    }
+    [[nodiscard]] bool tls_active() const noexcept { return stream_tls_started() && !tls_failed_; }
+    /// "TLSv1.3", "TLSv1.2"; empty without TLS.
+    [[nodiscard]] std::string_view tls_version() noexcept {
+        return tls_active() ? std::string_view(SSL_get_version(stream_.tls()->native_handle())) : std::string_view{};
+    }
+    /// The negotiated suite in the library's naming ("TLS_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256").
+    [[nodiscard]] std::string_view tls_cipher() noexcept {
+        if (!tls_active()) return {};
+        const SSL_CIPHER* cipher = SSL_get_current_cipher(stream_.tls()->native_handle());
+        return cipher ? std::string_view(SSL_CIPHER_get_name(cipher)) : std::string_view{};
+    }
+
+    /// True once the server has begun shutting down: a handler between commands can say goodbye.
+    [[nodiscard]] bool server_stopping() const noexcept { return services_->stopping(); }
+
+    /// Upgrades the stream with a server TLS handshake within the listener's tlsTimeout. Completion:
+    /// `void(std::error_code)`; `NetError::starttls_unavailable` when not offered, `asio::error::timed_out`
+    /// at the deadline. A failed handshake closes the connection: it never continues in plaintext.
+    template <class Token>
+    auto async_starttls(Token&& token) {
+        return asio::async_compose<Token, void(std::error_code)>(HandshakeOp{this, false}, token, socket());
+    }
+
+    /// Ends the connection politely: TLS close_notify (within tlsTimeout) when TLS is active, then
+    /// the TCP send side is shut down. Completion: `void(std::error_code)`.
+    template <class Token>
+    auto async_shutdown(Token&& token) {
+        return asio::async_compose<Token, void(std::error_code)>(ShutdownOp{this}, token, socket());
+    }
+
+    /// Closes the socket at once; pending operations complete with `operation_aborted`.
+    void close() noexcept {
+        std::error_code ignored;
+        socket().shutdown(socket_type::shutdown_both, ignored);
+        socket().close(ignored);
+    }
+
+private:
+    template <class, class, class>
+    friend class BasicAcceptor;
+
+    [[nodiscard]] bool stream_tls_started() const noexcept { return stream_.tls_active(); }
+
+    /// Implicit TLS: the handshake right after accept (and the PROXY header), within tlsTimeout.
+    template <class Token>
+    auto async_implicit_tls(Token&& token) {
+        return asio::async_compose<Token, void(std::error_code)>(HandshakeOp{this, true}, token, socket());
+    }
+
+    /// Starts the deadline of one step (PROXY header, handshake, busy reply): when it passes, the
+    /// socket's pending operation is cancelled. The timer's handler keeps the session alive and
+    /// ignores a step that has already ended.
+    void arm_deadline(std::chrono::milliseconds timeout) {
+        ++deadline_step_;
+        deadline_expired_ = false;
+        deadline_.expires_after(timeout);
+        deadline_.async_wait([this, step = deadline_step_, keep = detail::Ref<detail::RefCounted>(owner_)](
+                                 std::error_code ec) {
+            if (ec || step != deadline_step_) return;
+            deadline_expired_ = true;
+            std::error_code ignored;
+            socket().cancel(ignored);
+        });
+    }
+    void arm_deadline(Duration timeout) { arm_deadline(std::chrono::milliseconds(timeout.milliseconds())); }
+    /// Ends the current step; true when its deadline had passed.
+    bool disarm_deadline() noexcept {
+        ++deadline_step_;
+        deadline_.cancel();
+        return deadline_expired_;
+    }
+
+    void set_peers(const SocketAddr& tcp_peer) {
+        tcp_peer_ = tcp_peer;
+        peer_ = unmapped_peer(tcp_peer);
+    }
+    void set_proxy_header(ProxyHeader header) {
+        if (header.command == ProxyCommand::proxy && header.source) peer_ = unmapped_peer(*header.source);
+        proxy_header_ = std::move(header);
+    }
+    static SocketAddr unmapped_peer(const SocketAddr& address) {
+        if (auto v4 = address.address().mapped_v4()) return {*v4, address.port()};
+        return address;
+    }
+
+    struct HandshakeOp {
+        BasicSession* session;
+        bool implicit;
+        enum class Step { start, refused, handshaking } step = Step::start;
+
+        template <class Self>
+        void operator()(Self& self, std::error_code ec = {}) {
+            switch (step) {
+            case Step::start:
+                if (implicit ? session->tls_context_ == nullptr || session->stream_tls_started()
+                             : !session->starttls_available()) {
+                    step = Step::refused;
+                    asio::post(session->get_executor(), std::move(self));  // never complete inline
+                    return;
+                }
+                step = Step::handshaking;
+                session->arm_deadline(session->listener_->tls_timeout);
+                session->stream_.begin_tls(*session->tls_context_)
+                    .async_handshake(asio::ssl::stream_base::server, std::move(self));
+                return;
+            case Step::refused: self.complete(make_error_code(NetError::starttls_unavailable)); return;
+            case Step::handshaking:
+                if (session->disarm_deadline()) ec = asio::error::timed_out;
+                if (ec) {
+                    const bool timeout = ec == asio::error::timed_out;
+                    session->services_->report(timeout ? EventKind::handshake_timeout : EventKind::tls_error,
+                                               session->peer_, ec, implicit ? "implicit TLS" : "STARTTLS");
+                    session->tls_failed_ = true;
+                    session->close();
+                }
+                self.complete(ec);
+                return;
+            }
+        }
+    };
+
+    struct ShutdownOp {
+        BasicSession* session;
+        enum class Step { start, closing_tls, finished } step = Step::start;
+
+        template <class Self>
+        void operator()(Self& self, std::error_code ec = {}) {
+            switch (step) {
+            case Step::start:
+                if (session->tls_active()) {
+                    step = Step::closing_tls;
+                    session->arm_deadline(session->listener_->tls_timeout);
+                    session->stream_.tls()->async_shutdown(std::move(self));
+                    return;
+                }
+                step = Step::finished;
+                asio::post(session->get_executor(), std::move(self));
+                return;
+            case Step::closing_tls:
+                if (session->disarm_deadline()) ec = asio::error::timed_out;
+                // A peer that closes without its own close_notify has still received ours.
+                if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) ec = {};
+                [[fallthrough]];
+            case Step::finished: {
+                std::error_code ignored;
+                session->socket().shutdown(socket_type::shutdown_send, ignored);
+                self.complete(ec);
+                return;
+            }
+            }
+        }
+    };
+
+    stream_type stream_;
+    asio::steady_timer deadline_;
+    std::uint32_t deadline_step_ = 0;
+    bool deadline_expired_ = false;
+    bool tls_failed_ = false;
+    const ResolvedListener* listener_;
+    asio::ssl::context* tls_context_;
+    detail::SessionServices* services_;
+    detail::RefCounted* owner_;
+    SocketAddr tcp_peer_{IpAddress::v4({0, 0, 0, 0}), 0};
+    SocketAddr peer_{IpAddress::v4({0, 0, 0, 0}), 0};
+    std::optional<ProxyHeader> proxy_header_;
+};
+
+using Session = BasicSession<asio::ip::tcp>;
+
+}  // namespace berth
