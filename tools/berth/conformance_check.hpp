@@ -95,6 +95,11 @@ inline Verdict judge(const Case& c, int exit_status, const std::string& output, 
         v.problems.push_back("the case's .expect.json is missing or has no boolean \"valid\"");
         return v;
     }
+    static constexpr std::string_view known_keys[] = {"checks", "valid", "listeners", "exactListeners", "errors",
+                                                       "warnings", "noWarnings", "codes", "env"};
+    for (const auto& [key, value] : e.items())
+        if (std::find(std::begin(known_keys), std::end(known_keys), key) == std::end(known_keys))
+            v.problems.push_back("the case's .expect.json has an unknown key \"" + key + "\"");
     const bool valid = e["valid"].get<bool>();
     if (exit_status != (valid ? 0 : 1))
         v.problems.push_back("exit status " + std::to_string(exit_status) + ", expected " + (valid ? "0 (valid)" : "1 (invalid)"));
@@ -132,6 +137,13 @@ inline Verdict judge(const Case& c, int exit_status, const std::string& output, 
             }
         }
     }
+    if (valid)
+        for (const auto& d : diagnostics)
+            if (d.is_object() && d.value("severity", "") == "error")
+                v.problems.push_back("a valid case reported an error at \"" + d.value("path", "") + "\": " +
+                                     d.value("message", ""));
+    if (!valid && e.value("errors", nlohmann::json::array()).empty())
+        v.problems.push_back("an invalid case must name at least one error path");
     for (const auto& path : e.value("errors", nlohmann::json::array()))
         if (path.is_string() && !detail::has_diagnostic(diagnostics, "error", path.get<std::string>()))
             v.problems.push_back("no error at path \"" + path.get<std::string>() + "\"; reported:" + detail::reported(diagnostics));
@@ -140,6 +152,18 @@ inline Verdict judge(const Case& c, int exit_status, const std::string& output, 
             if (path.is_string() && !detail::has_diagnostic(diagnostics, "warning", path.get<std::string>()))
                 v.problems.push_back("no warning at path \"" + path.get<std::string>() + "\"; reported:" +
                                      detail::reported(diagnostics));
+    if (options.warnings)
+        for (const auto& path : e.value("noWarnings", nlohmann::json::array())) {
+            if (!path.is_string()) continue;
+            const std::string p = path.get<std::string>();
+            for (const auto& d : diagnostics) {
+                if (!d.is_object() || d.value("severity", "") != "warning") continue;
+                const std::string at = d.value("path", "");
+                // The path itself, or anything under it (a key below, or an element of a list).
+                if (at == p || at.starts_with(p + ".") || at.starts_with(p + "[") || at.starts_with(p + "/"))
+                    v.problems.push_back("unexpected warning at \"" + at + "\": " + d.value("message", ""));
+            }
+        }
     if (options.codes && e.contains("codes") && e["codes"].is_object())
         for (const auto& [path, code] : e["codes"].items()) {
             const std::string want = code.is_string() ? code.get<std::string>() : "";
