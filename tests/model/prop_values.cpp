@@ -5,6 +5,7 @@
 
 #include <rapidcheck/catch.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -109,6 +110,26 @@ TEST_CASE("IpAddress: print then parse is the identity", "[prop][ip]") {
         if (address.is_v4()) return;
         const std::size_t compressed = text.find("::");
         RC_ASSERT(text.find("::", compressed == std::string::npos ? 0 : compressed + 1) == std::string::npos);
+        // The first longest run of two or more zero groups, found by brute force.
+        const auto bytes = address.v6_bytes();
+        std::size_t run_start = 8, run_length = 0;
+        for (std::size_t start = 0; start < 8; ++start) {
+            std::size_t length = 0;
+            while (start + length < 8 && bytes[2 * (start + length)] == 0 && bytes[2 * (start + length) + 1] == 0)
+                ++length;
+            if (length >= 2 && length > run_length) {
+                run_start = start;
+                run_length = length;
+            }
+        }
+        if (!address.mapped_v4()) {
+            RC_ASSERT((compressed != std::string::npos) == (run_length >= 2));
+            if (compressed != std::string::npos) {  // `::` sits where that run starts
+                const std::string head = text.substr(0, compressed);
+                const auto head_groups = head.empty() ? 0 : 1 + std::count(head.begin(), head.end(), ':');
+                RC_ASSERT(static_cast<std::size_t>(head_groups) == run_start);
+            }
+        }
         std::size_t groups = 0;
         std::string rest = text;
         while (!rest.empty()) {
@@ -126,6 +147,7 @@ TEST_CASE("IpAddress: print then parse is the identity", "[prop][ip]") {
         }
         if (compressed == std::string::npos) RC_ASSERT(groups == 8u);
         else RC_ASSERT(groups <= 6u);  // `::` never stands for a single group
+        if (!address.mapped_v4() && compressed != std::string::npos) RC_ASSERT(groups + run_length == 8u);
     });
 }
 
