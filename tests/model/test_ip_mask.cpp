@@ -50,13 +50,13 @@ TEST_CASE("prefix boundaries: IPv4 8..32, IPv6 8..128", "[ip-mask]") {
     CHECK(code_of("::1/99999999999999999999999999") == "ip-mask.prefix-too-long");
 }
 
-TEST_CASE("0.0.0.0 is refused with any prefix; :: is not special", "[ip-mask]") {
+TEST_CASE("0.0.0.0 is refused with any prefix; :: alone is a host", "[ip-mask]") {
     CHECK(code_of("0.0.0.0") == "ip-mask.unspecified-v4");
     CHECK(code_of("0.0.0.0/0") == "ip-mask.unspecified-v4");
     CHECK(code_of("0.0.0.0/8") == "ip-mask.unspecified-v4");
     CHECK(code_of("0.0.0.0/32") == "ip-mask.unspecified-v4");
     CHECK(code_of("0.0.0.0/33") == "ip-mask.unspecified-v4");
-    CHECK(code_of("::/8") == "accepted");
+    CHECK(code_of("::/8") == "ip-mask.prefix-too-short");  // covers all of mapped IPv4: see below
     CHECK(code_of("::") == "accepted");
 }
 
@@ -182,4 +182,17 @@ TEST_CASE("any bytes and 10 MB inputs: an error, at once", "[ip-mask][robustness
         CHECK(parsed.error().message.size() < 600);
     }
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("IPv6 masks may not trust the whole IPv4 Internet through the mapped form", "[ip_mask]") {
+    for (const char* text : {"::/8", "::/80", "::ffff:0.0.0.0/96", "::ffff:0:0/100", "::ffff:10.0.0.0/103"}) {
+        INFO(text);
+        const auto m = berth::IpMask::parse(text);
+        REQUIRE_FALSE(m);
+        CHECK(m.error().code == "ip-mask.prefix-too-short");
+    }
+    for (const char* text : {"::ffff:10.0.0.0/104", "2001:db8::/32", "fd00::/8", "::1", "::ffff:192.0.2.1"}) {
+        INFO(text);
+        CHECK(berth::IpMask::parse(text));
+    }
 }

@@ -209,7 +209,8 @@ inline rc::Gen<std::string> ip_mask_spelling() {
         std::string text = address;
         if (!one_in(4)) {
             const auto prefix = *rc::gen::inRange<unsigned>(8, full + 1);
-            text += "/" + decimal_spelling(prefix);
+            // A short IPv6 prefix over the IPv4-mapped block is refused: such a draw stays a host.
+            if (berth::IpMask::parse(address + "/" + std::to_string(prefix))) text += "/" + decimal_spelling(prefix);
         }
         const auto pad = [] {
             std::string spaces;
@@ -324,7 +325,10 @@ struct Arbitrary<berth::IpMask> {
                 full = 128;
             }
             const auto prefix = *gen::inRange<unsigned>(8, full + 1);
-            return berth::IpMask::parse(address + "/" + std::to_string(prefix)).value();
+            auto mask = berth::IpMask::parse(address + "/" + std::to_string(prefix));
+            // A short IPv6 prefix over the IPv4-mapped block is refused (it would trust all of IPv4): use the host.
+            if (!mask) return berth::IpMask::parse(address).value();
+            return std::move(mask).value();
         });
     }
 };

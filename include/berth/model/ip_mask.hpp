@@ -189,6 +189,24 @@ inline Parsed<IpMask> IpMask::parse(std::string_view text) {
                                       std::to_string(full_length) +
                                       " bits of an " + (address->is_v4() ? "IPv4" : "IPv6") + " address",
                                   "write `" + address->to_string() + "` for this one address");
+    if (address->is_v6()) {
+        // IPv4 peers are matched through their mapped form ::ffff:a.b.c.d (SPEC §2.3), so an IPv6 mask
+        // that covers ::ffff:0:0/96 with fewer than 8 bits of IPv4 (`::/8`, `::ffff:0.0.0.0/96`) would
+        // trust the whole IPv4 Internet: the same forgery risk the /8 minimum exists to stop.
+        static constexpr std::array<std::uint8_t, 12> mapped_prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        const auto bytes = address->v6_bytes();
+        bool covers_mapped = true;
+        for (unsigned bit = 0; bit < std::min(prefix, 96u) && covers_mapped; ++bit) {
+            const auto mask = static_cast<std::uint8_t>(0x80u >> (bit % 8));
+            covers_mapped = (bytes[bit / 8] & mask) == (mapped_prefix[bit / 8] & mask);
+        }
+        if (covers_mapped && prefix < 96 + 8)
+            return detail::mask_error(
+                "ip-mask.prefix-too-short",
+                shown + " covers the IPv4-mapped addresses ::ffff:0:0/96 with a prefix shorter than /8 of IPv4: "
+                        "every IPv4 peer could send PROXY headers and forge its address",
+                "list only your proxies' networks, e.g. `::ffff:10.0.0.0/104` or `10.0.0.0/8`");
+    }
     return IpMask(*address, static_cast<std::uint8_t>(prefix));
 }
 

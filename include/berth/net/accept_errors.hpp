@@ -7,6 +7,8 @@
 #include <concepts>
 #include <system_error>
 
+#include "berth/net/detail/portable_error.hpp"
+
 namespace berth {
 
 enum class AcceptErrorAction {
@@ -34,9 +36,7 @@ struct DefaultAcceptErrors {
     std::chrono::milliseconds report_every{1000};
 
     [[nodiscard]] AcceptErrorAction classify(std::error_code error) const noexcept {
-        if (error.category() != std::system_category() && error.category() != std::generic_category())
-            return AcceptErrorAction::back_off;
-        switch (error.value()) {
+        switch (detail::os_error_number(error)) {
         case ECANCELED:  // the acceptor was closed or cancelled
         case EBADF:
         case EINVAL:     // not listening any more

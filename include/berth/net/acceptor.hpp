@@ -35,6 +35,7 @@
 
 #include "berth/model/resolved_listener.hpp"
 #include "berth/net/detail/block_pool.hpp"
+#include "berth/net/detail/portable_error.hpp"
 #include "berth/net/detail/ref_counted.hpp"
 #include "berth/net/detail/server_shared.hpp"
 #include "berth/net/endpoint.hpp"
@@ -223,14 +224,14 @@ private:
 
     std::optional<SetupFailure> fail(std::string step, std::error_code ec) {
         close_now();
-        return SetupFailure{std::move(step), ec};
+        return SetupFailure{std::move(step), detail::portable_error(ec)};
     }
 
     // ---- events (SessionServices) ----
     void report(EventKind kind, const SocketAddr& peer, std::error_code error,
                 std::string_view detail) noexcept override {
         listener_->stats.count(kind);
-        policies_->events.on_event(Event{kind, &listener_->config, peer, error, detail});
+        policies_->events.on_event(Event{kind, &listener_->config, peer, detail::portable_error(error), detail});
     }
     [[nodiscard]] bool stopping() const noexcept override { return shared_->stopping.load(std::memory_order_acquire); }
 
@@ -287,11 +288,6 @@ private:
         std::chrono::milliseconds pause{0};
         detail::Ref<state_type> next;
         while (!stopping_) {
-            std::optional<permit_type> reserved;
-            if constexpr (PolicyBundle::overload_type::waits_for_permit) {
-                reserved = co_await wait_for_permit();
-                if (!reserved) break;
-            }
             std::error_code ec;
             try {
                 if (!next) next = state_type::create(new_session_executor(), *listener_, *this, *shared_);
@@ -310,10 +306,32 @@ private:
                 continue;
             }
             pause = std::chrono::milliseconds(0);
+            detail::Ref<state_type> state = std::move(next);
+            if (!prepare(*state)) continue;
+            const bool needs_proxy_header = trusted(state->session.tcp_peer());
+            bool refused = false;
+            if constexpr (PolicyBundle::overload_type::waits_for_permit) {
+                // Backpressure: this acceptor holds the connection it has and accepts nothing more until
+                // a permit frees; later connections wait in the kernel's backlog.
+                state->permit = co_await wait_for_permit();
+                if (!state->permit) {
+                    state->session.close();
+                    break;
+                }
+            } else if (!needs_proxy_header) {
+                state->permit = try_acquire();
+                if (!state->permit) {
+                    report(EventKind::refused_over_limit, state->session.peer(), {}, {});
+                    if (policies_->overload.busy_reply(listener_->config).empty()) {
+                        state->session.close();
+                        continue;
+                    }
+                    refused = true;
+                }
+            }
             try {
-                admit(std::move(next), std::move(reserved), handler);
+                spawn(std::move(state), handler, needs_proxy_header, refused);
             } catch (const std::bad_alloc&) {
-                // admit owns the connection; it is closed by now. Memory is short: pause like EMFILE.
                 pause = policies_->accept_errors.next_backoff(pause);
                 report_backoff(std::make_error_code(std::errc::not_enough_memory), pause);
             }
@@ -343,46 +361,34 @@ private:
         return false;
     }
 
-    /// The connection just accepted: options, peer, permit (unless a PROXY header comes first), then
-    /// its session coroutine.
-    template <class Handler>
-    void admit(detail::Ref<state_type> state, std::optional<permit_type> reserved, Handler& handler) {
-        session_type& session = state->session;
+    /// The connection just accepted: its peer, the accepted event, the accepted-socket options. False
+    /// when the connection is already closed.
+    bool prepare(state_type& state) {
+        session_type& session = state.session;
         std::error_code ec;
         const auto remote = session.socket().remote_endpoint(ec);
         if (ec) {  // the peer is already gone
             session.close();
-            return;
+            return false;
         }
         session.set_peers(to_socket_addr(remote));
         report(EventKind::accepted, session.peer(), {}, {});
-
         const AcceptedSocket accepted{session.tcp_peer(), plan_.address.address().is_v6()};
         if (const OptionFailure option =
                 policies_->socket_options.apply_to_accepted(listener_->config, accepted, session.socket())) {
             report(EventKind::socket_option_error, session.peer(), option.error, option.option);
             session.close();
-            return;
+            return false;
         }
+        return true;
+    }
 
-        const bool needs_proxy_header = trusted(session.tcp_peer());
-        bool refused = false;
-        if (reserved) {
-            state->permit = std::move(reserved);
-        } else if (!needs_proxy_header) {
-            state->permit = try_acquire();
-            if (!state->permit) {
-                report(EventKind::refused_over_limit, session.peer(), {}, {});
-                if (policies_->overload.busy_reply(listener_->config).empty()) {
-                    session.close();
-                    return;
-                }
-                refused = true;
-            }
-        }
-
+    /// Runs the session coroutine on the session's strand; the acceptor's registry holds it until the
+    /// coroutine has ended, so shutdown can cancel it.
+    template <class Handler>
+    void spawn(detail::Ref<state_type> state, Handler& handler, bool needs_proxy_header, bool refused) {
         link(state.get());
-        auto executor = session.get_executor();
+        auto executor = state->session.get_executor();
         asio::co_spawn(executor, run_session(state, handler, needs_proxy_header, refused),
                        asio::bind_cancellation_slot(state->cancellation.slot(),
                                                     [this, state](std::exception_ptr) mutable {

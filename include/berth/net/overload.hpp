@@ -9,9 +9,9 @@
 
 namespace berth {
 
-/// An overload policy either waits for a permit before accepting (`waits_for_permit`: the connection
-/// stays in the kernel's backlog), or accepts and then, over the limit, writes `busy_reply(listener)`
-/// (nothing when empty) and closes.
+/// An overload policy either waits for a permit (`waits_for_permit`: the acceptor stops accepting while
+/// the listener is full), or, over the limit, writes `busy_reply(listener)` (nothing when empty) and
+/// closes the connection.
 template <class P>
 concept OverloadPolicy = requires(const P& policy, const ResolvedListener& listener) {
     { P::waits_for_permit } -> std::convertible_to<bool>;
@@ -38,8 +38,10 @@ struct CloseWhenFull {
     [[nodiscard]] std::string_view busy_reply(const ResolvedListener&) const noexcept { return {}; }
 };
 
-/// Stop accepting while the listener is full and resume when a permit frees; new connections wait in
-/// the backlog. The permit is taken before accept(), so it also covers a PROXY header being read.
+/// Stop accepting while the listener is full and resume when a permit frees: each acceptor holds the
+/// one connection it has just accepted (no greeting yet) and accepts nothing more, so new connections
+/// wait in the kernel's backlog. The permit is taken right after accept(), before a PROXY header is
+/// read: otherwise every trusted connection would be accepted while its header is pending.
 struct Backpressure {
     static constexpr bool waits_for_permit = true;
     [[nodiscard]] std::string_view busy_reply(const ResolvedListener&) const noexcept { return {}; }

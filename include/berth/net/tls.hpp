@@ -63,7 +63,8 @@ public:
         if (error) {
             failure.error = error;
             failure.field = Field::use_tls;
-            failure.detail = "certificate: " + detail::take_tls_library_error();
+            const std::string library_error = detail::take_tls_library_error();
+            failure.detail = library_error.empty() ? "certificate source" : "certificate: " + library_error;
             return std::nullopt;
         }
         return context;
