@@ -20,7 +20,6 @@ struct Expectation {
     Severity severity = Severity::error;
 };
 
-constexpr const char* L = "[server.listener.a]\nprotocol = \"smtp\"\n";  // 2 lines, then the line under test
 
 // clang-format off
 const Expectation expectations[] = {
