@@ -120,13 +120,29 @@ private:
         Source source;
     };
     std::vector<BindSite> binds_;
-    std::set<std::string> broken_listeners_;
+    std::set<std::string> error_prefixes_;
+    bool error_prefixes_ready_ = false;
 
     bool report(Severity severity, std::string code, const Source& at, std::string message, std::string hint = {}) {
         if (!reported_.emplace(code, at.path).second) return false;
         result_.diagnostics.push_back(
             Diagnostic{severity, std::move(code), at.path, at.line, at.column, std::move(message), std::move(hint)});
         return true;
+    }
+
+    /// Whether reading reported an error under this listener's path. The reader's errors are few; the
+    /// listeners may be many, so their paths are looked up, not scanned.
+    bool reading_errors_under(const std::string& prefix) {
+        if (!error_prefixes_ready_) {
+            for (const auto& d : config_.diagnostics) {
+                if (!d.is_error()) continue;
+                // Listener paths end at the listener's segment: `server.listener.<id>.` or `/…/N/`.
+                for (std::size_t i = 0; i < d.path.size(); ++i)
+                    if (d.path[i] == '.' || d.path[i] == '/') error_prefixes_.insert(d.path.substr(0, i + 1));
+            }
+            error_prefixes_ready_ = true;
+        }
+        return !prefix.empty() && error_prefixes_.count(prefix) > 0;
     }
 
     static Source key_of(const ListenerConfig& lc, std::string_view key) {
@@ -140,11 +156,10 @@ private:
 
     void resolve_listener(const ListenerConfig& lc) {
         ResolvedListener l;
+        const std::size_t first_bind_site = binds_.size();
         l.name = lc.name;
         l.name_source = lc.source;
-        bool broken = false;
-        for (const auto& d : config_.diagnostics)
-            if (d.is_error() && !lc.path_prefix.empty() && d.path.starts_with(lc.path_prefix)) broken = true;
+        bool broken = reading_errors_under(lc.path_prefix);
 
         for (const auto& spec : all_fields()) {
             const Field f = spec.field;
@@ -201,13 +216,13 @@ private:
                 broken = true;
             }
         }
-        if (!check_listener(l)) broken = true;
+        if (!check_listener(l, first_bind_site)) broken = true;
         normalise_lists(l);
-        if (broken) broken_listeners_.insert(l.name);
-        else result_.listeners.push_back(std::move(l));
+        if (!broken) result_.listeners.push_back(std::move(l));
     }
 
-    bool check_listener(const ResolvedListener& l) {
+    /// Cross-field checks of one listener; its bind sites are binds_[first_bind_site...].
+    bool check_listener(const ResolvedListener& l, std::size_t first_bind_site) {
         bool ok = true;
         const auto& versions_src = l.source_of(Field::tls_disable_protocols);
         if (!l.version_enabled(TlsVersion::tls12) && !l.version_enabled(TlsVersion::tls13)) {
@@ -242,8 +257,8 @@ private:
         }
         const bool implicit = l.use_tls && l.tls_implicit;
         const auto& bind_src = l.source_of(Field::bind);
-        for (const auto& site : binds_) {
-            if (site.listener != l.name) continue;
+        for (std::size_t i = first_bind_site; i < binds_.size(); ++i) {
+            const BindSite& site = binds_[i];
             const auto port = site.addr.port();
             if (implicit && conventionally_starttls(port))
                 report(Severity::warning, "tls.port-convention", site.source.path.empty() ? bind_src : site.source,
