@@ -175,7 +175,7 @@ private:
                 chosen = own;
             } else if (own && f == Field::bind) {
                 report(Severity::error, "listener.missing-bind", own->source,
-                       "listener '" + lc.name + "' lists no bind address",
+                       "listener " + detail::quoted(lc.name) + " lists no bind address",
                        "give at least one address, e.g. bind = [\"[::]:25\"]");
                 broken = true;
                 continue;
@@ -205,13 +205,13 @@ private:
             }
             if (f == Field::bind) {
                 report(Severity::error, "listener.missing-bind", key_of(lc, key_name(lc, spec)),
-                       "listener '" + lc.name + "' has no bind address",
+                       "listener " + detail::quoted(lc.name) + " has no bind address",
                        config_.surface == Surface::toml ? "add bind = \"[::]:PORT\" (or a list of addresses)"
                                                         : "add \"bind\": [\"[::]:PORT\"]");
                 broken = true;
             } else if (f == Field::protocol && config_.surface == Surface::toml) {
                 report(Severity::error, "listener.missing-protocol", key_of(lc, "protocol"),
-                       "listener '" + lc.name + "' has no protocol (Stalwart silently ignores such a listener)",
+                       "listener " + detail::quoted(lc.name) + " has no protocol (Stalwart silently ignores such a listener)",
                        "add protocol = \"smtp\" (or lmtp, imap, pop3, managesieve, http)");
                 broken = true;
             }
@@ -281,7 +281,7 @@ private:
             if (fresh) continue;
             const BindSite& first = *it->second;
             const std::string where = first.listener == site.listener ? "earlier in the same listener"
-                                                                       : "by listener '" + first.listener + "'";
+                                                                       : "by listener " + detail::quoted(first.listener);
             if (report(Severity::error, "bind.duplicate", site.source,
                        site.addr.to_string() + " is already bound " + where +
                            (first.source.line ? " (line " + std::to_string(first.source.line) + ")" : std::string{}),
