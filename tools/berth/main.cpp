@@ -14,6 +14,8 @@ constexpr std::string_view help_text = R"(berth: Stalwart-compatible network lis
 usage: berth COMMAND [ARGS...]
 
 commands:
+  serve [FILE] [--threads N]
+                           serve every listener (embedded configuration without FILE)
   check FILE...            validate configurations; compiler-style diagnostics
   explain [--json] FILE    every resolved field of every listener, and where it came from
   resolve FILE             the resolved listeners as JSON (the conformance adapter contract)
@@ -40,6 +42,7 @@ int dispatch(int argc, char** argv) {
         {"resolve", berth::cli::resolve_main},
         {"convert", berth::cli::convert_main},
         {"conformance", berth::cli::conformance_main},
+        {"serve", berth::cli::serve_main},
     };
     if (argc < 2 || berth::cli::is_help(argv[1])) {
         std::fputs(help_text.data(), argc < 2 ? stderr : stdout);

@@ -1,0 +1,261 @@
+// `berth serve [FILE] [--threads N]`: serves every listener of a configuration with a small greeter
+// per protocol, so real clients (openssl s_client, swaks, curl, HAProxy) can talk to it.
+#include "cli.hpp"
+
+#if BERTH_CLI_SERVE
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <asio/read_until.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+
+#include "berth/net.hpp"
+#include "greeter.hpp"
+#include "serve_certificate.hpp"
+
+namespace berth::cli {
+
+namespace {
+
+constexpr std::string_view usage_line = "berth serve [FILE] [--threads N] [--grace SECONDS] [--host NAME]";
+constexpr std::string_view help_text = R"(berth serve: run every listener of a configuration
+
+usage: berth serve [FILE] [--threads N] [--grace SECONDS] [--host NAME]
+
+Binds every address of every listener (all or nothing), then answers each connection with a small
+greeter for the listener's protocol: SMTP/LMTP (220, EHLO/LHLO, STARTTLS, QUIT), IMAP (greeting,
+CAPABILITY, STARTTLS, LOGOUT), POP3 (greeting, CAPA, STLS, QUIT), ManageSieve (capabilities,
+STARTTLS, LOGOUT) and HTTP (a status page listing the listeners). STARTTLS is offered only where the
+listener has tls.enable and not tls.implicit; implicit-TLS listeners handshake first. PROXY headers are
+required from the listener's trusted networks; maxConnections is enforced (over it: closed at once).
+
+Without FILE it serves its embedded configuration (below). The certificate comes from the file's first
+[certificate.<id>] table (cert and private-key, PEM or %{file:PATH}%), else a self-signed ECDSA P-256
+certificate is made at start.
+
+--threads N     I/O threads (default 1); with N > 1 and reuse-port, one socket per thread per address
+--grace S       on Ctrl-C / SIGTERM, how long sessions may finish before they are cancelled (default 5)
+--host NAME     the name in greetings and the self-signed certificate (default localhost)
+
+It prints the bound addresses at start, logs refused and failed connections on standard error, and
+exits 0 after a clean shutdown, 1 when the configuration is invalid or a bind fails, 2 on a usage error.
+
+The embedded configuration:
+)";
+
+/// The seed document's final example, moved to unprivileged loopback ports.
+constexpr std::string_view embedded_configuration = R"([server.listener."smtp"]
+bind = ["127.0.0.1:2525"]
+protocol = "smtp"
+
+[server.listener."submission"]
+bind = ["127.0.0.1:2587"]
+protocol = "smtp"
+
+[server.listener."submissions"]
+bind = ["127.0.0.1:2465"]
+protocol = "smtp"
+tls.implicit = true
+
+[server.listener."management"]
+bind = ["127.0.0.1:8080"]
+protocol = "http"
+)";
+
+/// Logs what a person running the server wants to see: refusals and failures, not every connection.
+struct ServeLog {
+    void on_event(const Event& e) const noexcept {
+        if (e.kind == EventKind::accepted) return;
+        static std::mutex serialise;  // one line at a time from several I/O threads
+        std::lock_guard<std::mutex> lock(serialise);
+        std::fprintf(stderr, "berth: %s: %s%s%s%s%s\n", e.listener ? e.listener->name.c_str() : "?",
+                     std::string(to_string(e.kind)).c_str(), e.peer ? " from " : "",
+                     e.peer ? e.peer->to_string().c_str() : "", e.error ? (": " + e.error.message()).c_str() : "",
+                     e.detail.empty() ? "" : (" (" + std::string(e.detail) + ")").c_str());
+    }
+};
+
+using ServePolicies = Policies<>::with_events<ServeLog>;
+using ServeServer = BasicServer<asio::ip::tcp, asio::any_io_executor, ServePolicies>;
+
+/// One conversation: greet, answer line by line, upgrade on STARTTLS, stop on QUIT or at shutdown.
+asio::awaitable<void> converse_or_throw(Session& session, std::string host, std::string status_page) {
+    serve::Greeter greeter(session.listener().protocol, session.starttls_available(), session.tls_active(),
+                           std::move(host), std::move(status_page));
+    auto send = [&session](const std::string& text) {
+        return asio::async_write(session.stream(), asio::buffer(text), asio::use_awaitable);
+    };
+    if (auto hello = greeter.greeting(); !hello.empty()) co_await send(hello);
+    std::string input;
+    for (;;) {
+        // A line longer than 4 KiB ends the session (read_until fails with not_found).
+        const std::size_t n = co_await asio::async_read_until(session.stream(), asio::dynamic_buffer(input, 4096),
+                                                              "\n", asio::use_awaitable);
+        std::string line = input.substr(0, n - 1);
+        input.erase(0, n);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        const serve::Reply reply = greeter.on_line(line);
+        if (!reply.text.empty()) co_await send(reply.text);
+        if (reply.then == serve::Reply::Then::close) co_return;
+        if (reply.then == serve::Reply::Then::start_tls) {
+            input.clear();  // nothing sent before the handshake may count after it
+            co_await session.async_starttls(asio::use_awaitable);
+            if (auto after = greeter.on_tls_established(); !after.empty()) co_await send(after);
+        }
+        if (session.server_stopping()) co_return;
+    }
+}
+
+/// A client that hangs up is the normal end of a conversation, not an error worth a log line.
+asio::awaitable<void> converse(Session& session, std::string host, std::string status_page) {
+    try {
+        co_await converse_or_throw(session, std::move(host), std::move(status_page));
+    } catch (const std::system_error& e) {
+        const auto code = e.code();
+        if (code == asio::error::eof || code == asio::error::connection_reset || code == asio::error::broken_pipe ||
+            code == asio::error::operation_aborted || code == asio::ssl::error::stream_truncated)
+            co_return;
+        throw;
+    }
+}
+
+struct Converse {
+    std::shared_ptr<const std::string> host;
+    std::shared_ptr<const std::string> status_page;
+    asio::awaitable<void> operator()(Session& session) const { return converse(session, *host, *status_page); }
+};
+
+std::string describe(const ResolvedListener& l) {
+    std::string text = std::string(json_name(l.protocol));
+    if (!l.use_tls || (l.protocol == Protocol::http && !l.tls_implicit)) text += ", plain";
+    else if (l.tls_implicit) text += ", implicit TLS";
+    else text += ", STARTTLS";
+    if (l.uses_proxy_protocol()) text += ", PROXY from trusted networks";
+    return text + ", at most " + std::to_string(l.max_connections) + " connections";
+}
+
+}  // namespace
+
+int serve_main(const std::vector<std::string_view>& args) {
+    std::optional<std::string_view> file;
+    std::size_t threads = 1;
+    long grace_seconds = 5;
+    std::string host = "localhost";
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto arg = args[i];
+        auto number = [&](long low, long high) -> std::optional<long> {
+            if (i + 1 >= args.size()) return std::nullopt;
+            const std::string v(args[++i]);
+            if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+            const long n = std::stol(v);
+            if (n < low || n > high) return std::nullopt;
+            return n;
+        };
+        if (is_help(arg)) {
+            std::fputs(help_text.data(), stdout);
+            std::fputs(embedded_configuration.data(), stdout);
+            return Exit::ok;
+        } else if (arg == "--threads") {
+            auto n = number(1, 256);
+            if (!n) return usage_error("serve", "--threads needs a number from 1 to 256", usage_line);
+            threads = static_cast<std::size_t>(*n);
+        } else if (arg == "--grace") {
+            auto n = number(0, 3600);
+            if (!n) return usage_error("serve", "--grace needs seconds from 0 to 3600", usage_line);
+            grace_seconds = *n;
+        } else if (arg == "--host") {
+            if (i + 1 >= args.size()) return usage_error("serve", "--host needs a name", usage_line);
+            host = std::string(args[++i]);
+        } else if (arg.size() > 1 && arg.starts_with("-")) {
+            return usage_error("serve", "unknown option " + std::string(arg), usage_line);
+        } else if (file) {
+            return usage_error("serve", "one FILE only", usage_line);
+        } else {
+            file = arg;
+        }
+    }
+
+    Input input{"(embedded configuration)", std::string(embedded_configuration), Format::toml};
+    if (file) {
+        auto read = read_input(*file);
+        if (!read) return Exit::usage;
+        input = std::move(*read);
+    }
+    const Resolution config = load(input.text, input.format);
+    print_diagnostics(stderr, input.name, config.diagnostics, false);
+    if (!config.valid()) {
+        print_summary(stderr, input.name, config.diagnostics);
+        std::fputs("berth: the configuration is invalid: nothing is bound\n", stderr);
+        return Exit::invalid;
+    }
+
+    std::string certificate_error;
+    std::optional<serve::CertificateChoice> certificate;
+    if (input.format == Format::toml) certificate = serve::certificate_from_toml(input.text, certificate_error);
+    if (!certificate_error.empty()) {
+        std::fprintf(stderr, "berth: %s\n", certificate_error.c_str());
+        return Exit::invalid;
+    }
+    if (!certificate) certificate = serve::CertificateChoice{generate_self_signed_certificate({host}), "self-signed for " + host};
+
+    // SIGINT and SIGTERM are taken by sigwait below; block them before any I/O thread exists.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    ServePolicies policies;
+    policies.tls = LibraryTls<>(certificate->certificate);
+    ServeServer server(config.listeners, ServerOptions{threads, std::chrono::seconds(grace_seconds)}, policies);
+    std::error_code ec;
+    server.bind(ec);
+    if (ec) {
+        std::fprintf(stderr, "berth: cannot start:\n");
+        for (const auto& failure : server.startup_failures()) std::fprintf(stderr, "  %s\n", failure.to_string().c_str());
+        if (server.startup_failures().empty()) std::fprintf(stderr, "  %s\n", ec.message().c_str());
+        return Exit::invalid;
+    }
+
+    std::string status_page = "berth " BERTH_VERSION_STRING "\n";
+    for (const auto& endpoint : server.bound_endpoints()) {
+        const ResolvedListener* l = config.find(endpoint.listener);
+        const std::string line = endpoint.local.to_string() + "  " + endpoint.listener + " (" + (l ? describe(*l) : "") + ")";
+        std::printf("berth: listening on %s\n", line.c_str());
+        status_page += line + "\n";
+    }
+    std::printf("berth: TLS certificate: %s; %zu thread%s; Ctrl-C stops\n", certificate->description.c_str(), threads,
+                threads == 1 ? "" : "s");
+    std::fflush(stdout);
+
+    server.start(Converse{std::make_shared<const std::string>(host), std::make_shared<const std::string>(status_page)});
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    std::printf("berth: %s: stopping (grace period %lds)\n", signal == SIGINT ? "interrupted" : "terminated", grace_seconds);
+    std::fflush(stdout);
+    server.shutdown(std::chrono::seconds(grace_seconds));
+    std::printf("berth: stopped\n");
+    return Exit::ok;
+}
+
+}  // namespace berth::cli
+
+#else  // without berth::net there is no acceptor to serve with
+
+#include <cstdio>
+
+namespace berth::cli {
+int serve_main(const std::vector<std::string_view>&) {
+    std::fputs("berth serve: this berth was built without berth::net (Asio and a TLS library)\n", stderr);
+    return Exit::usage;
+}
+}  // namespace berth::cli
+
+#endif
