@@ -121,6 +121,10 @@ end_stage() {
                      "$seconds" "${note:+  ($note)}")")
 }
 
+# ccache: paths relative to the checkout, so a fresh clone elsewhere on the same machine reuses earlier builds.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$repo}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+
 # Sanitizer reports fail the test that caused them; a user's own settings win.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
