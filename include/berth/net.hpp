@@ -3,6 +3,13 @@
 // Asio with BoringSSL (or OpenSSL 3). Needs the `berth::net` CMake target (Asio, a TLS library, threads).
 // `berth/net/proxy_protocol.hpp` alone has no Asio or TLS dependency.
 
+// What nearly every session handler uses: coroutines and Asio's composed reads and writes.
+#include <asio/awaitable.hpp>
+#include <asio/read_until.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
 #include "berth/net/accept_errors.hpp"
 #include "berth/net/acceptor.hpp"
 #include "berth/net/certificate.hpp"

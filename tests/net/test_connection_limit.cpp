@@ -114,16 +114,20 @@ struct HoldingHandler {
 
 enum class Expect { closed, busy_line, wait };
 
+/// 3N clients at once against maxConnections = N, on two addresses of one listener, with two threads:
+/// sharded (one io_context and socket per thread, SO_REUSEPORT) or shared (one io_context, strands).
 template <class PolicyBundle>
-void storm(Expect expect) {
+void storm(Expect expect, bool sharded) {
     constexpr int limit = 4;
     constexpr int clients = 3 * limit;
     auto listener = make_listener("storm", {"127.0.0.1:0", "[::1]:0"});  // both addresses share one counter
     listener.max_connections = limit;
     listener.protocol = Protocol::smtp;
+    listener.socket_reuse_port = sharded;
+    Gauge gauge;
     BasicServer<asio::ip::tcp, asio::any_io_executor, PolicyBundle> server({listener}, ServerOptions{.threads = 2});
     server.bind();
-    Gauge gauge;
+    REQUIRE(server.sharded() == sharded);
     server.start(HoldingHandler{&gauge});
     const auto endpoints = server.bound_endpoints();
 
@@ -182,14 +186,19 @@ void storm(Expect expect) {
 
 }  // namespace
 
-TEST_CASE("storm over the limit: close at once, nothing written", "[net][limit]") { storm<Policies<>>(Expect::closed); }
+TEST_CASE("storm over the limit: close at once, nothing written", "[net][limit]") {
+    SECTION("sharded") { storm<Policies<>>(Expect::closed, true); }
+    SECTION("shared") { storm<Policies<>>(Expect::closed, false); }
+}
 
 TEST_CASE("storm over the limit: protocol busy line, then close", "[net][limit]") {
-    storm<Policies<>::with_overload<BusyReply>>(Expect::busy_line);
+    SECTION("sharded") { storm<Policies<>::with_overload<BusyReply>>(Expect::busy_line, true); }
+    SECTION("shared") { storm<Policies<>::with_overload<BusyReply>>(Expect::busy_line, false); }
 }
 
 TEST_CASE("storm over the limit: backpressure holds connections in the backlog", "[net][limit]") {
-    storm<Policies<>::with_overload<Backpressure>>(Expect::wait);
+    SECTION("sharded") { storm<Policies<>::with_overload<Backpressure>>(Expect::wait, true); }
+    SECTION("shared") { storm<Policies<>::with_overload<Backpressure>>(Expect::wait, false); }
 }
 
 TEST_CASE("a global cap over two listeners, with backpressure", "[net][limit]") {
@@ -197,9 +206,9 @@ TEST_CASE("a global cap over two listeners, with backpressure", "[net][limit]") 
     auto b = make_listener("b", {"127.0.0.1:0"});
     using Bundle = Policies<>::with_connection_limit<GlobalConnectionCap>::with_overload<Backpressure>;
     Bundle policies{.connection_limit = GlobalConnectionCap(2)};
+    Gauge gauge;
     BasicServer<asio::ip::tcp, asio::any_io_executor, Bundle> server({a, b}, ServerOptions{.threads = 2}, policies);
     server.bind();
-    Gauge gauge;
     server.start(HoldingHandler{&gauge});
     std::vector<std::thread> threads;
     std::atomic<int> served{0};

@@ -2,6 +2,9 @@
 
 #include <berth/net/server.hpp>
 
+#include <asio/read_until.hpp>
+#include <asio/write.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <memory>
@@ -133,7 +136,7 @@ TEST_CASE("PROXY v2 PROXY with TLVs, and LOCAL", "[net][proxy-reader]") {
 
 TEST_CASE("a PROXY header split across segments", "[net][proxy-reader]") {
     ProxiedServer fixture;
-    for (const std::string header :
+    for (const std::string& header :
          {std::string("PROXY TCP4 192.0.2.8 127.0.0.1 40002 25\r\n"), v2_header(0x1, 0x11, inet({192, 0, 2, 9}, 40003))}) {
         Client client;
         REQUIRE(client.connect(fixture.endpoint));

@@ -95,9 +95,9 @@ TEST_CASE("listening socket options are set before bind, in SPEC order", "[net][
 }
 
 TEST_CASE("IPv4: every option read back raw on the listening and the accepted socket", "[net][socket-options]") {
+    Mailbox<AcceptedOptions> accepted;
     Server server({tuned_listener("127.0.0.1:0")});
     server.bind();
-    Mailbox<AcceptedOptions> accepted;
     server.start(ProbeHandler{&accepted});
 
     const auto sockets = server.listening_sockets();
@@ -128,9 +128,9 @@ TEST_CASE("IPv4: options turned off are off, unset ones are the OS defaults", "[
     listener.socket_reuse_port = false;
     listener.socket_no_delay = false;
     listener.socket_backlog = 17;
+    Mailbox<AcceptedOptions> accepted;
     Server server({listener});
     server.bind();
-    Mailbox<AcceptedOptions> accepted;
     server.start(ProbeHandler{&accepted});
 
     const auto socket = server.listening_sockets().at(0);
@@ -151,9 +151,9 @@ TEST_CASE("IPv4: options turned off are off, unset ones are the OS defaults", "[
 }
 
 TEST_CASE("IPv6: IPV6_TCLASS, IPV6_V6ONLY for a specific address, IPV6_UNICAST_HOPS", "[net][socket-options]") {
+    Mailbox<AcceptedOptions> accepted;
     Server server({tuned_listener("[::1]:0")});
     server.bind();
-    Mailbox<AcceptedOptions> accepted;
     server.start(ProbeHandler{&accepted});
 
     const auto socket = server.listening_sockets().at(0);

@@ -42,7 +42,7 @@ enum class EventKind : std::uint8_t {
 struct Event {
     EventKind kind;
     const ResolvedListener* listener = nullptr;
-    std::optional<SocketAddr> peer;  ///< the effective peer when known
+    std::optional<SocketAddr> peer;  ///< the effective peer; for accept_backoff, the listening address
     std::error_code error;           ///< the cause, when there is one
     std::string_view detail;         ///< more words: the PROXY error, the socket option, the backoff pause
 };

@@ -44,7 +44,7 @@ namespace berth {
 struct ServerOptions {
     /// I/O threads. With more than one, and SO_REUSEPORT on every listener, each thread has its own
     /// io_context and its own listening socket per address (the kernel spreads connections); otherwise
-    /// all threads share one io_context.
+    /// all threads share one io_context, and each session and each acceptor gets its own strand.
     std::size_t threads = 1;
     /// shutdown()'s default grace period.
     std::chrono::milliseconds grace_period{10000};
@@ -113,8 +113,11 @@ public:
         bind_sockets();
         if (failures_.empty()) listen_sockets();
         if (!failures_.empty()) {
-            for (auto& acceptor : acceptors_) acceptor->close_now();
-            acceptors_.clear();
+            {
+                std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
+                for (auto& acceptor : acceptors_) acceptor->close_now();
+                acceptors_.clear();
+            }
             shared_.permits.clear();
             contexts_.clear();
             listeners_.clear();
@@ -129,6 +132,7 @@ public:
 
     /// Each configured address with the address it is bound to (port 0 resolved to the real port).
     [[nodiscard]] std::vector<BoundEndpoint> bound_endpoints() const {
+        std::lock_guard<std::mutex> lock(acceptors_mutex_);
         std::vector<BoundEndpoint> endpoints;
         for (const auto& acceptor : acceptors_)
             if (acceptor->plan().shard == 0)
@@ -143,6 +147,7 @@ public:
         return std::nullopt;
     }
     [[nodiscard]] std::vector<ListeningSocket> listening_sockets() {
+        std::lock_guard<std::mutex> lock(acceptors_mutex_);
         std::vector<ListeningSocket> sockets;
         for (const auto& acceptor : acceptors_)
             sockets.push_back({acceptor->listener().name, to_socket_addr(acceptor->local_endpoint()),
@@ -164,7 +169,10 @@ public:
         auto holder = std::make_unique<HandlerHolder<Handler>>(std::move(handler));
         Handler& stored = holder->handler;
         handler_ = std::move(holder);
-        for (auto& acceptor : acceptors_) acceptor->start(stored);
+        {
+            std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
+            for (auto& acceptor : acceptors_) acceptor->start(stored);
+        }
         for (std::size_t i = 0; i < options_.threads; ++i) {
             asio::io_context& context = *contexts_[sharded_ ? i : 0];
             threads_.emplace_back([this, &context] { run_context(context); });
@@ -181,7 +189,7 @@ public:
 
     /// Phase one only, from any thread (a session handler too), without waiting: stop accepting and
     /// close every listening socket at once. Sessions keep running.
-    void request_stop() noexcept {
+    void request_stop() {
         shared_.stopping.store(true, std::memory_order_release);
         std::lock_guard<std::mutex> lock(acceptors_mutex_);
         for (auto& acceptor : acceptors_) acceptor->stop();
@@ -298,8 +306,11 @@ private:
             contexts_.push_back(std::make_unique<asio::io_context>(sharded_ ? 1 : static_cast<int>(options_.threads)));
     }
 
+    /// A context run by one thread is already a strand; one run by several needs explicit strands.
+    [[nodiscard]] bool needs_strands() const noexcept { return !sharded_ && options_.threads > 1; }
+
     Executor acceptor_executor(std::size_t shard) {
-        if (sharded_) return Executor(contexts_[shard]->get_executor());
+        if (!needs_strands()) return Executor(contexts_[shard]->get_executor());
         return Executor(asio::make_strand(contexts_[0]->get_executor()));
     }
 
@@ -312,7 +323,7 @@ private:
                 for (std::size_t shard = 0; shard < contexts_.size(); ++shard) {
                     plan.shard = shard;
                     auto acceptor = std::make_unique<acceptor_type>(
-                        acceptor_executor(shard), contexts_[shard]->get_executor(), !sharded_, *runtime, policies_,
+                        acceptor_executor(shard), contexts_[shard]->get_executor(), needs_strands(), *runtime, policies_,
                         shared_, plan);
                     if (auto failure = acceptor->open_and_bind()) {
                         failures_.push_back({config.name, address, key_of(config, Field::bind), failure->step,
@@ -328,6 +339,7 @@ private:
     }
 
     void listen_sockets() {
+        std::lock_guard<std::mutex> lock(acceptors_mutex_);
         for (auto& acceptor : acceptors_)
             if (auto failure = acceptor->listen())
                 failures_.push_back({acceptor->listener().name, configured_address(*acceptor),
@@ -365,7 +377,7 @@ private:
     detail::ServerShared shared_;
     std::unique_ptr<HandlerHolderBase> handler_;
     std::vector<std::unique_ptr<asio::io_context>> contexts_;
-    std::mutex acceptors_mutex_;
+    mutable std::mutex acceptors_mutex_;
     std::vector<std::unique_ptr<acceptor_type>> acceptors_;
     std::vector<std::thread> threads_;
     mutable std::mutex threads_mutex_;

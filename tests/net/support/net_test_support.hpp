@@ -63,11 +63,12 @@ inline ResolvedListener make_listener(std::string name, std::vector<std::string_
     return listener;
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
+/// Polls `condition` until it holds or `timeout` passes. The condition is asked once more at the
+/// deadline: a slow one (reading /proc/net/tcp on a busy host) must not lose to the clock.
 inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5000ms) {
     const auto deadline = Clock::now() + timeout;
     while (!condition()) {
-        if (Clock::now() >= deadline) return false;
+        if (Clock::now() >= deadline) return condition();
         std::this_thread::sleep_for(2ms);
     }
     return true;
@@ -264,14 +265,17 @@ inline std::optional<std::uint32_t> listen_backlog(std::uint16_t port, int famil
         if (::poll(&p, 1, 2000) <= 0) break;
         const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
         if (n <= 0) break;
-        int remaining = static_cast<int>(n);
-        for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, remaining);
-             header = NLMSG_NEXT(header, remaining)) {
+        // NLMSG_OK/NLMSG_NEXT compare signed with unsigned; the same walk, written out.
+        for (std::size_t at = 0; at + sizeof(nlmsghdr) <= static_cast<std::size_t>(n);) {
+            const auto* header = reinterpret_cast<const nlmsghdr*>(buffer + at);
+            if (header->nlmsg_len < sizeof(nlmsghdr) || at + header->nlmsg_len > static_cast<std::size_t>(n)) break;
+            at += NLMSG_ALIGN(header->nlmsg_len);
             if (header->nlmsg_type == NLMSG_DONE || header->nlmsg_type == NLMSG_ERROR) {
                 done = true;
                 break;
             }
-            const auto* diag = static_cast<const inet_diag_msg*>(NLMSG_DATA(header));
+            const auto* diag = reinterpret_cast<const inet_diag_msg*>(reinterpret_cast<const char*>(header) +
+                                                                      NLMSG_HDRLEN);
             if (ntohs(diag->id.idiag_sport) == port) backlog = diag->idiag_wqueue;
         }
     }
@@ -473,10 +477,10 @@ template <class T>
 class Mailbox {
 public:
     void push(T value) {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            items_.push_back(std::move(value));
-        }
+        // Notified under the lock: a reader that returns and destroys the mailbox cannot do so while
+        // this call still touches it.
+        std::lock_guard<std::mutex> lock(mutex_);
+        items_.push_back(std::move(value));
         ready_.notify_all();
     }
     std::optional<T> pop(std::chrono::milliseconds timeout = 5000ms) {

@@ -1,0 +1,174 @@
+// Two-phase shutdown: listening sockets closed at once, sessions finish within the grace period, the
+// rest are cancelled, and no permit outlives the server's shutdown.
+
+#include <berth/net/server.hpp>
+
+#include <asio/read_until.hpp>
+#include <asio/write.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include "net/support/net_test_support.hpp"
+
+using namespace berth;
+using namespace berth::test;
+
+namespace {
+
+asio::awaitable<void> write_line(Session& session, std::string_view line) {
+    co_await asio::async_write(session.stream(), asio::buffer(line), asio::use_awaitable);
+}
+
+asio::awaitable<void> sleep_for(Session& session, std::chrono::milliseconds duration) {
+    asio::steady_timer timer(session.get_executor());
+    timer.expires_after(duration);
+    co_await timer.async_wait(asio::use_awaitable);
+}
+
+}  // namespace
+
+TEST_CASE("in-flight sessions finish within the grace period; listening sockets close at once", "[net][shutdown]") {
+    Server server({make_listener("smtp", {"127.0.0.1:0"})});
+    server.bind();
+    server.start([](Session& session) -> asio::awaitable<void> {
+        co_await write_line(session, "start\r\n");
+        co_await sleep_for(session, 400ms);
+        co_await write_line(session, session.server_stopping() ? "done stopping\r\n" : "done\r\n");
+    });
+    const SocketAddr endpoint = *server.local_address("smtp");
+    Client client;
+    REQUIRE(client.connect(endpoint));
+    REQUIRE(client.read_until("start\r\n"));
+
+    server.request_stop();
+    CHECK(eventually([&] { return own_listening_ports().empty(); }, 3s));
+    Client late;
+    CHECK_FALSE(late.connect(endpoint, std::nullopt, 500ms));
+    CHECK(client.received() == "start\r\n");  // the session is still running
+
+    const auto start = Clock::now();
+    server.shutdown(5s);
+    CHECK(Clock::now() - start < 2s);  // it waited for the session, not for the whole grace period
+    CHECK(client.read_until_closed(2s));
+    CHECK(client.received() == "start\r\ndone stopping\r\n");
+    CHECK(server.stats("smtp").sessions_finished == 1);
+    CHECK(server.connections("smtp").live() == 0);
+    CHECK(server.live_sessions() == 0);
+}
+
+TEST_CASE("after the grace period the remaining sessions are cancelled", "[net][shutdown]") {
+    Mailbox<std::string> outcomes;
+    auto listener = make_listener("imap", {"127.0.0.1:0"});
+    Server server({listener}, ServerOptions{.threads = 2});
+    server.bind();
+    server.start([&outcomes](Session& session) -> asio::awaitable<void> {
+        co_await write_line(session, "* OK\r\n");
+        std::string line;
+        try {
+            if (session.listener().name == "imap") {
+                // Waits for a command that never comes.
+                co_await asio::async_read_until(session.stream(), asio::dynamic_buffer(line), "\r\n",
+                                                asio::use_awaitable);
+            }
+            outcomes.push("completed");
+        } catch (const std::system_error& e) {
+            outcomes.push(e.code() == asio::error::operation_aborted ? "cancelled" : e.code().message());
+            throw;
+        }
+    });
+    std::vector<Client> clients(3);
+    for (auto& client : clients) {
+        REQUIRE(client.connect(*server.local_address("imap")));
+        REQUIRE(client.read_until("* OK\r\n"));
+    }
+    CHECK(server.connections("imap").live() == 3);
+
+    const auto start = Clock::now();
+    server.shutdown(300ms);
+    const auto elapsed = Clock::now() - start;
+    CHECK(elapsed >= 250ms);
+    CHECK(elapsed < 2s);
+    for (int i = 0; i < 3; ++i) CHECK(outcomes.pop(1s) == std::optional<std::string>("cancelled"));
+    for (auto& client : clients) CHECK(client.read_until_closed(1s));
+    CHECK(server.connections("imap").live() == 0);
+    CHECK(server.live_sessions() == 0);
+    CHECK(server.stats("imap").session_errors == 0);  // a cancellation at shutdown is not an error
+}
+
+TEST_CASE("a session that ignores cancellation is destroyed after cancel_wait; its permit comes back",
+          "[net][shutdown]") {
+    Server server({make_listener("pop3", {"127.0.0.1:0"})}, ServerOptions{.cancel_wait = 200ms});
+    server.bind();
+    server.start([](Session& session) -> asio::awaitable<void> {
+        co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
+        co_await write_line(session, "+OK\r\n");
+        asio::steady_timer timer(session.get_executor());
+        timer.expires_after(30s);
+        std::error_code ignored;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    });
+    Client client;
+    REQUIRE(client.connect(*server.local_address("pop3")));
+    REQUIRE(client.read_until("+OK\r\n"));
+    CHECK(server.connections("pop3").live() == 1);
+    const auto start = Clock::now();
+    server.shutdown(100ms);
+    CHECK(Clock::now() - start < 2s);
+    CHECK(server.connections("pop3").live() == 0);
+    CHECK(server.live_sessions() == 0);
+    CHECK(client.read_until_closed(1s));
+}
+
+TEST_CASE("a handler's exception is reported and the server keeps serving", "[net][shutdown]") {
+    struct Errors {
+        std::shared_ptr<Mailbox<std::string>> details = std::make_shared<Mailbox<std::string>>();
+        void on_event(const Event& event) const {
+            if (event.kind == EventKind::session_error) details->push(std::string(event.detail));
+        }
+    };
+    std::atomic<int> calls{0};
+    BasicServer<asio::ip::tcp, asio::any_io_executor, Policies<>::with_events<Errors>> server(
+        {make_listener("http", {"127.0.0.1:0"})});
+    server.bind();
+    server.start([&calls](Session& session) -> asio::awaitable<void> {
+        if (calls++ == 0) throw std::runtime_error("handler failed");
+        co_await write_line(session, "HTTP/1.1 204 No Content\r\n\r\n");
+    });
+    Client first;
+    REQUIRE(first.connect(*server.local_address("http")));
+    CHECK(first.read_until_closed(2s));
+    CHECK(server.policies().events.details->pop() == std::optional<std::string>("handler failed"));
+    Client second;
+    REQUIRE(second.connect(*server.local_address("http")));
+    CHECK(second.read_until("204 No Content"));
+    server.shutdown(1s);
+    CHECK(server.stats("http").session_errors == 1);
+    CHECK(server.connections("http").live() == 0);
+}
+
+TEST_CASE("a handler can ask the server to stop; shutdown() itself is refused on a server thread", "[net][shutdown]") {
+    Mailbox<std::string> seen;
+    Server server({make_listener("sieve", {"127.0.0.1:0"})});
+    server.bind();
+    server.start([&server, &seen](Session& session) -> asio::awaitable<void> {
+        try {
+            server.shutdown(0ms);
+            seen.push("shutdown returned");
+        } catch (const std::logic_error&) {
+            seen.push("shutdown refused");
+        }
+        server.request_stop();
+        co_await write_line(session, "OK\r\n");
+    });
+    Client client;
+    REQUIRE(client.connect(*server.local_address("sieve")));
+    CHECK(client.read_until("OK\r\n"));
+    CHECK(seen.pop() == std::optional<std::string>("shutdown refused"));
+    CHECK(eventually([&] { return own_listening_ports().empty(); }, 3s));
+    server.shutdown(1s);
+    CHECK_FALSE(server.running());
+}
