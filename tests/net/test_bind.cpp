@@ -70,7 +70,7 @@ TEST_CASE("port 0: the real port is reported and served", "[net][bind]") {
     CHECK(own_listening_ports().empty());
 }
 
-TEST_CASE("bind failures name every failed address, its key and the OS reason; nothing stays open", "[net][bind]") {
+TEST_CASE("bind failures name every failed address, its key and the OS reason - nothing stays open", "[net][bind]") {
     PortHolder holder;
     const std::string taken = "127.0.0.1:" + std::to_string(holder.port());
     auto smtp = make_listener("smtp", {"127.0.0.1:0", taken});
@@ -136,7 +136,7 @@ TEST_CASE("a listener built in code is named by its listener name when it has no
     CHECK(server.startup_failures().front().key == "listener \"code\"");
 }
 
-TEST_CASE("bind twice is refused; a failed bind can be retried", "[net][bind]") {
+TEST_CASE("bind twice is refused - a failed bind can be retried", "[net][bind]") {
     auto holder = std::make_unique<PortHolder>();
     const std::uint16_t port = holder->port();
     auto listener = make_listener("pop3", {"127.0.0.1:" + std::to_string(port)});

@@ -31,7 +31,7 @@ asio::awaitable<void> sleep_for(Session& session, std::chrono::milliseconds dura
 
 }  // namespace
 
-TEST_CASE("in-flight sessions finish within the grace period; listening sockets close at once", "[net][shutdown]") {
+TEST_CASE("in-flight sessions finish within the grace period - listening sockets close at once", "[net][shutdown]") {
     Server server({make_listener("smtp", {"127.0.0.1:0"})});
     server.bind();
     server.start([](Session& session) -> asio::awaitable<void> {
@@ -99,7 +99,7 @@ TEST_CASE("after the grace period the remaining sessions are cancelled", "[net][
     CHECK(server.stats("imap").session_errors == 0);  // a cancellation at shutdown is not an error
 }
 
-TEST_CASE("a session that ignores cancellation is destroyed after cancel_wait; its permit comes back",
+TEST_CASE("a session that ignores cancellation is destroyed after cancel_wait - its permit comes back",
           "[net][shutdown]") {
     Server server({make_listener("pop3", {"127.0.0.1:0"})}, ServerOptions{.cancel_wait = 200ms});
     server.bind();
@@ -150,7 +150,7 @@ TEST_CASE("a handler's exception is reported and the server keeps serving", "[ne
     CHECK(server.connections("http").live() == 0);
 }
 
-TEST_CASE("a handler can ask the server to stop; shutdown() itself is refused on a server thread", "[net][shutdown]") {
+TEST_CASE("a handler can ask the server to stop - shutdown() itself is refused on a server thread", "[net][shutdown]") {
     Mailbox<std::string> seen;
     Server server({make_listener("sieve", {"127.0.0.1:0"})});
     server.bind();

@@ -44,5 +44,6 @@ int resolve_main(const std::vector<std::string_view>& args);
 int convert_main(const std::vector<std::string_view>& args);
 int conformance_main(const std::vector<std::string_view>& args);
 int serve_main(const std::vector<std::string_view>& args);
+int probe_main(const std::vector<std::string_view>& args);
 
 }  // namespace berth::cli

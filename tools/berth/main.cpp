@@ -23,6 +23,8 @@ commands:
                            translate between Stalwart TOML and NetworkListener JSON
   conformance --impl 'CMD {file}'
                            run the conformance suite against any implementation
+  probe --config FILE --host ADDR [--limits] [--proxy]
+                           check a running server against the configuration it claims
 
 FILE is Stalwart TOML (server.listener.<id>.*) or NetworkListener JSON; "-" reads standard input.
 Run "berth COMMAND --help" for a command's details.
@@ -43,6 +45,7 @@ int dispatch(int argc, char** argv) {
         {"convert", berth::cli::convert_main},
         {"conformance", berth::cli::conformance_main},
         {"serve", berth::cli::serve_main},
+        {"probe", berth::cli::probe_main},
     };
     if (argc < 2 || berth::cli::is_help(argv[1])) {
         std::fputs(help_text.data(), argc < 2 ? stderr : stdout);

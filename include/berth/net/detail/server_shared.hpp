@@ -6,6 +6,7 @@
 #include <asio/ssl/context.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>

@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# berth serve next to the two yardsticks (bench/epoll_server, bench/tls_epoll_server), measured with
+# bench/berth_load in one run: rounds alternate between the servers, each server is pinned to one core and the
+# load tool to another, and the result is one table of ratios. A second copy of each yardstick is measured the
+# same way (an A/A comparison), so the table shows the noise floor next to the ratios. When the berth tool
+# has no `serve` command, only the yardsticks run. docs/performance.md explains the method and the targets.
+#
+# usage: bench/side_by_side.sh [--build-dir DIR] [--no-build] [--rounds N] [--seconds S] [--concurrency C]
+#                              [--hold-rounds N] [--hold-plain N] [--hold-tls N] [--hold-seconds S]
+#
+#   --build-dir DIR   the build to use (default: build/ in the repository, the one `tools/setup.sh serve` uses;
+#                     configured as that does when it has no cache yet); the targets needed are built unless
+#                     --no-build
+#   --rounds N        alternating rounds of rate runs (default 5)
+#   --seconds S       length of each rate run (default 2)
+#   --concurrency C   connections in progress at once in the rate runs (default 8)
+#   --hold-rounds N   rounds of idle-connection runs (default 2; memory varies much less than time)
+#   --hold-plain N, --hold-tls N, --hold-seconds S
+#                     idle connections held (default 2000 and 1000) and for how long (default 2)
+#
+# berth serve runs as `berth serve CONFIG --threads 1` (one I/O thread, like the yardsticks) with a self-signed
+# ECDSA P-256 certificate of its own making, the same kind the TLS yardstick makes. BERTH_SERVE_ARGS adds
+# arguments (for example "--threads 2").
+# BERTH_JOBS sets the build's parallelism (default 2). With the defaults the whole run, build excepted, takes
+# about two minutes with berth serve and one without.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir="$repo/build"
+do_build=1
+rounds=5
+seconds=2
+hold_rounds=2
+concurrency=8
+hold_plain=2000
+hold_tls=1000
+hold_seconds=2
+
+die() { echo "side_by_side: $*" >&2; exit 2; }
+positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 takes a positive whole number"; echo "$2"; }
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build-dir) [[ $# -ge 2 ]] || die "--build-dir needs a directory"; build_dir=$2; shift 2 ;;
+    --no-build) do_build=0; shift ;;
+    --rounds) rounds=$(positive "$1" "${2:-}"); shift 2 ;;
+    --seconds) seconds=$(positive "$1" "${2:-}"); shift 2 ;;
+    --concurrency) concurrency=$(positive "$1" "${2:-}"); shift 2 ;;
+    --hold-rounds) hold_rounds=$(positive "$1" "${2:-}"); shift 2 ;;
+    --hold-plain) hold_plain=$(positive "$1" "${2:-}"); shift 2 ;;
+    --hold-tls) hold_tls=$(positive "$1" "${2:-}"); shift 2 ;;
+    --hold-seconds) hold_seconds=$(positive "$1" "${2:-}"); shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+(( rounds <= 20 && hold_rounds <= 20 && seconds <= 60 && hold_seconds <= 60 )) ||
+  die "at most 20 rounds of 60 seconds: keep it bounded"
+
+# ---- build ----
+berth_built=1
+if (( do_build )); then
+  if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
+    echo "== configuring $build_dir (g++, RelWithDebInfo: what tools/setup.sh serve builds)"
+    cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  log="$build_dir/side_by_side-build.log"
+  echo "== building the yardsticks and the load tool in $build_dir"
+  cmake --build "$build_dir" -j "${BERTH_JOBS:-2}" --target bench_epoll_server bench_tls_epoll_server bench_berth_load \
+    >"$log" 2>&1 || die "the build failed (it needs BERTH_BUILD_BENCH=ON and BERTH_NET=ON): $(tail -5 "$log")"
+  echo "== building the berth tool"
+  # Not fatal: without the tool, or while it does not build, the yardsticks still run.
+  if ! cmake --build "$build_dir" -j "${BERTH_JOBS:-2}" --target berth >>"$log" 2>&1; then
+    berth_built=0
+    echo "   the berth tool did not build (see $log)"
+  fi
+fi
+epoll_server="$build_dir/bench/epoll_server"
+tls_server="$build_dir/bench/tls_epoll_server"
+load="$build_dir/bench/berth_load"
+berth="$build_dir/berth"
+for tool in "$epoll_server" "$tls_server" "$load"; do
+  [[ -x "$tool" ]] || die "$tool is missing (build the bench_* targets, or drop --no-build)"
+done
+
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)
+case "$build_type" in
+  Release|RelWithDebInfo) ;;
+  *) echo "side_by_side: warning: $build_dir is a '${build_type:-unknown}' build; the ratios of unoptimised code say little" ;;
+esac
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/berth-side-by-side.XXXXXX")
+pids=()
+stop_servers() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  pids=()
+}
+trap 'stop_servers; rm -rf "$work"' EXIT
+# Holding thousands of connections needs descriptors; the servers inherit this limit.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# ---- cores: the servers on the last CPU, the load tool on the first ----
+cpus=$(nproc)
+if (( cpus >= 2 )) && command -v taskset >/dev/null; then
+  server_pin=(taskset -c "$((cpus - 1))")
+  client_pin=(taskset -c 0)
+  pinning="servers on CPU $((cpus - 1)), load tool on CPU 0"
+else
+  server_pin=()
+  client_pin=()
+  pinning="not pinned (needs taskset and 2 CPUs): expect more noise"
+fi
+
+# ---- servers ----
+# start_yardstick NAME PROGRAM: starts it, waits for its "listening on" line; sets started_pid and started_port.
+start_yardstick() {
+  local name=$1 program=$2
+  : >"$work/$name.out"  # exists before the line is looked for: the background child opens it only later
+  "${server_pin[@]}" "$program" >>"$work/$name.out" 2>"$work/$name.err" &
+  started_pid=$!
+  pids+=("$started_pid")
+  for _ in $(seq 100); do
+    started_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")
+    [[ -n "$started_port" ]] && return 0
+    kill -0 "$started_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  die "$name did not start: $(tail -3 "$work/$name.err")"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local port
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 10000))
+    port_in_use "$port" || { echo "$port"; return 0; }
+  done
+  die "found no free port"
+}
+
+serve_available=0
+serve_note="no berth tool in $build_dir"
+if (( ! berth_built )); then
+  serve_note="the berth tool did not build"
+elif [[ -x "$berth" ]]; then
+  if "$berth" serve --help >/dev/null 2>&1; then
+    serve_available=1
+  else
+    serve_note="this berth tool has no 'serve' command yet"
+  fi
+fi
+
+serve_args="--threads 1 ${BERTH_SERVE_ARGS:-}"
+
+# start_berth NAME: berth serve with a plain SMTP listener and an implicit-TLS one (berth's defaults otherwise);
+# sets started_pid, plain_port, tls_port. Returns 1 (the reason is in NAME.err) when it does not come up.
+start_berth() {
+  local name=$1
+  plain_port=$(free_port)
+  tls_port=$(free_port)
+  while [[ "$tls_port" == "$plain_port" ]]; do tls_port=$(free_port); done
+  cat >"$work/$name.toml" <<EOF
+[server.listener.bench-plain]
+bind = ["127.0.0.1:$plain_port"]
+protocol = "smtp"
+tls.enable = false
+
+[server.listener.bench-tls]
+bind = ["127.0.0.1:$tls_port"]
+protocol = "smtp"
+tls.implicit = true
+EOF
+  # shellcheck disable=SC2086  # serve_args is a list of words
+  "${server_pin[@]}" "$berth" serve "$work/$name.toml" $serve_args >"$work/$name.out" 2>"$work/$name.err" &
+  started_pid=$!
+  pids+=("$started_pid")
+  for _ in $(seq 150); do
+    if port_in_use "$plain_port" && port_in_use "$tls_port"; then return 0; fi
+    kill -0 "$started_pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# ---- measuring ----
+# measure KEY PORT PID MODE [ARGS...]: one berth_load run in round $round; appends "KEY ROUND RESULT..." to
+# $work/results.
+measure() {
+  local key=$1 port=$2 pid=$3 mode=$4
+  shift 4
+  local out
+  out=$(timeout --kill-after=5 $((seconds + hold_seconds + 90)) "${client_pin[@]}" "$load" "$mode" \
+          --target "127.0.0.1:$port" --server-pid "$pid" "$@" 2>&1) || {
+    echo "   $key: berth_load failed:"; tail -6 <<<"$out" | sed 's/^/     /'
+    return 0
+  }
+  echo "$key $round $(grep '^RESULT ' <<<"$out" | tail -1)" >>"$work/results"
+  printf '   %-16s %s\n' "$key" "$(grep -E 'server CPU:|server RSS:|negotiated:' <<<"$out" | sed 's/^ *//' | paste -sd ';' -)"
+}
+
+# ratios NUMERATOR DENOMINATOR FIELD: NUMERATOR's FIELD over DENOMINATOR's in each round, as
+# "median (min-max, N rounds)".
+ratios() {
+  awk -v num="$1" -v den="$2" -v field="$3" '
+    function get(    i, kv) { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == field) return kv[2] } return "" }
+    $1 == num { a[$2] = get() }
+    $1 == den { b[$2] = get() }
+    END {
+      for (round in a) if ((round in b) && b[round] > 0 && a[round] != "") r[n++] = a[round] / b[round]
+      if (n == 0) { print "n/a"; exit }
+      for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+      median = n % 2 ? r[int(n / 2)] : (r[n / 2 - 1] + r[n / 2]) / 2
+      printf "%.3f (%.3f-%.3f; n=%d)", median, r[0], r[n - 1], n
+    }' "$work/results"
+}
+
+# median KEY FIELD: the median of KEY's FIELD over the rounds.
+median() {
+  awk -v key="$1" -v field="$2" '
+    $1 == key { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == field) print kv[2] } }' "$work/results" |
+    sort -g | awk '{ v[n++] = $1 } END { if (n == 0) { print "n/a"; exit } print (n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2) }'
+}
+
+: >"$work/results"
+echo "== side by side: $rounds rounds of ${seconds}s, concurrency $concurrency; ${build_type:-unknown} build; $pinning"
+if (( serve_available )); then
+  echo "   berth serve: $berth serve CONFIG $serve_args"
+else
+  echo "   berth serve: not measured ($serve_note); the yardsticks only"
+fi
+
+# The rate runs: every server stays up for all rounds, and the order rotates from one round to the next.
+start_yardstick epoll-a "$epoll_server"; epoll_a_pid=$started_pid; epoll_a_port=$started_port
+start_yardstick epoll-b "$epoll_server"; epoll_b_pid=$started_pid; epoll_b_port=$started_port
+start_yardstick tls-a "$tls_server"; tls_a_pid=$started_pid; tls_a_port=$started_port
+start_yardstick tls-b "$tls_server"; tls_b_pid=$started_pid; tls_b_port=$started_port
+berth_up=0
+if (( serve_available )); then
+  if start_berth berth-rates; then
+    berth_up=1; berth_pid=$started_pid; berth_plain=$plain_port; berth_tls=$tls_port
+  else
+    echo "   berth serve did not start listening within 15 s:"; tail -5 "$work/berth-rates.err" | sed 's/^/     /'
+  fi
+fi
+
+rate_args=(--seconds "$seconds" --concurrency "$concurrency")
+for round in $(seq "$rounds"); do
+  echo "-- round $round of $rounds: rates"
+  plain_runs=("epoll-a $epoll_a_port $epoll_a_pid" "epoll-b $epoll_b_port $epoll_b_pid")
+  tls_runs=("tls-a $tls_a_port $tls_a_pid" "tls-b $tls_b_port $tls_b_pid")
+  if (( berth_up )); then
+    plain_runs+=("berth-plain $berth_plain $berth_pid")
+    tls_runs+=("berth-tls $berth_tls $berth_pid")
+  fi
+  for runs_name in plain_runs tls_runs; do
+    declare -n runs=$runs_name
+    count=${#runs[@]}
+    for i in $(seq 0 $((count - 1))); do
+      # round 1: a b berth; round 2: b berth a; round 3: berth a b; ...
+      read -r key port pid <<<"${runs[$(((i + round - 1) % count))]}"
+      if [[ $runs_name == plain_runs ]]; then measure "$key" "$port" "$pid" connect-rate "${rate_args[@]}"
+      else measure "$key" "$port" "$pid" tls-rate "${rate_args[@]}"; fi
+    done
+    unset -n runs
+  done
+done
+stop_servers
+
+# The hold runs: a fresh server each time, so that memory freed by earlier connections cannot be reused and
+# hide the growth.
+for round in $(seq "$hold_rounds"); do
+  echo "-- round $round of $hold_rounds: idle connections"
+  start_yardstick hold-epoll "$epoll_server"
+  measure hold-epoll "$started_port" "$started_pid" hold --connections "$hold_plain" --seconds "$hold_seconds"
+  stop_servers
+  start_yardstick hold-tls "$tls_server"
+  measure hold-tls "$started_port" "$started_pid" hold --tls --connections "$hold_tls" --seconds "$hold_seconds"
+  stop_servers
+  if (( berth_up )); then
+    if start_berth berth-hold-plain; then
+      measure hold-berth-plain "$plain_port" "$started_pid" hold --connections "$hold_plain" --seconds "$hold_seconds"
+    fi
+    stop_servers
+    if start_berth berth-hold-tls; then
+      measure hold-berth-tls "$tls_port" "$started_pid" hold --tls --connections "$hold_tls" --seconds "$hold_seconds"
+    fi
+    stop_servers
+  fi
+done
+
+# ---- the table ----
+pending="pending (${serve_note})"
+(( serve_available && ! berth_up )) && pending="berth serve did not start"
+berth_or_pending() { if (( berth_up )); then "$@"; else echo "$pending"; fi; }
+bytes() { local m; m=$(median "$1" server_rss_bytes_per_connection); [[ $m == n/a ]] && echo n/a || printf '%.0f B' "$m"; }
+
+echo
+echo "| measure (server side) | berth serve / yardstick: median (range) | yardstick A/A: median (range) | target |"
+echo "|---|---|---|---|"
+echo "| CPU per plain connection, vs epoll_server | $(berth_or_pending ratios berth-plain epoll-a server_cpu_us_per_connection) | $(ratios epoll-b epoll-a server_cpu_us_per_connection) | <= 1.05 |"
+echo "| CPU per TLS 1.3 handshake, vs tls_epoll_server | $(berth_or_pending ratios berth-tls tls-a server_cpu_us_per_handshake) | $(ratios tls-b tls-a server_cpu_us_per_handshake) | <= 1.10 |"
+echo
+echo "| memory per idle connection (VmRSS growth, median of $hold_rounds) | berth serve | yardstick | target |"
+echo "|---|---|---|---|"
+echo "| plain ($hold_plain connections) | $(berth_or_pending bytes hold-berth-plain) | $(bytes hold-epoll) | <= 1 KB |"
+echo "| TLS 1.3 ($hold_tls connections) | $(berth_or_pending bytes hold-berth-tls) | $(bytes hold-tls) | <= 8 KB |"
+echo
+echo "Ratios are per round (adjacent runs), so machine load shared by both sides cancels; the A/A column is the"
+echo "noise floor: two copies of the same yardstick should read 1.000."
