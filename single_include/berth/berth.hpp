@@ -2408,13 +2408,29 @@ private:
         Source source;
     };
     std::vector<BindSite> binds_;
-    std::set<std::string> broken_listeners_;
+    std::set<std::string> error_prefixes_;
+    bool error_prefixes_ready_ = false;
 
     bool report(Severity severity, std::string code, const Source& at, std::string message, std::string hint = {}) {
         if (!reported_.emplace(code, at.path).second) return false;
         result_.diagnostics.push_back(
             Diagnostic{severity, std::move(code), at.path, at.line, at.column, std::move(message), std::move(hint)});
         return true;
+    }
+
+    /// Whether reading reported an error under this listener's path. The reader's errors are few; the
+    /// listeners may be many, so their paths are looked up, not scanned.
+    bool reading_errors_under(const std::string& prefix) {
+        if (!error_prefixes_ready_) {
+            for (const auto& d : config_.diagnostics) {
+                if (!d.is_error()) continue;
+                // Listener paths end at the listener's segment: `server.listener.<id>.` or `/…/N/`.
+                for (std::size_t i = 0; i < d.path.size(); ++i)
+                    if (d.path[i] == '.' || d.path[i] == '/') error_prefixes_.insert(d.path.substr(0, i + 1));
+            }
+            error_prefixes_ready_ = true;
+        }
+        return !prefix.empty() && error_prefixes_.count(prefix) > 0;
     }
 
     static Source key_of(const ListenerConfig& lc, std::string_view key) {
@@ -2428,11 +2444,10 @@ private:
 
     void resolve_listener(const ListenerConfig& lc) {
         ResolvedListener l;
+        const std::size_t first_bind_site = binds_.size();
         l.name = lc.name;
         l.name_source = lc.source;
-        bool broken = false;
-        for (const auto& d : config_.diagnostics)
-            if (d.is_error() && !lc.path_prefix.empty() && d.path.starts_with(lc.path_prefix)) broken = true;
+        bool broken = reading_errors_under(lc.path_prefix);
 
         for (const auto& spec : all_fields()) {
             const Field f = spec.field;
@@ -2448,7 +2463,7 @@ private:
                 chosen = own;
             } else if (own && f == Field::bind) {
                 report(Severity::error, "listener.missing-bind", own->source,
-                       "listener '" + lc.name + "' lists no bind address",
+                       "listener " + detail::quoted(lc.name) + " lists no bind address",
                        "give at least one address, e.g. bind = [\"[::]:25\"]");
                 broken = true;
                 continue;
@@ -2478,24 +2493,24 @@ private:
             }
             if (f == Field::bind) {
                 report(Severity::error, "listener.missing-bind", key_of(lc, key_name(lc, spec)),
-                       "listener '" + lc.name + "' has no bind address",
+                       "listener " + detail::quoted(lc.name) + " has no bind address",
                        config_.surface == Surface::toml ? "add bind = \"[::]:PORT\" (or a list of addresses)"
                                                         : "add \"bind\": [\"[::]:PORT\"]");
                 broken = true;
             } else if (f == Field::protocol && config_.surface == Surface::toml) {
                 report(Severity::error, "listener.missing-protocol", key_of(lc, "protocol"),
-                       "listener '" + lc.name + "' has no protocol (Stalwart silently ignores such a listener)",
+                       "listener " + detail::quoted(lc.name) + " has no protocol (Stalwart silently ignores such a listener)",
                        "add protocol = \"smtp\" (or lmtp, imap, pop3, managesieve, http)");
                 broken = true;
             }
         }
-        if (!check_listener(l)) broken = true;
+        if (!check_listener(l, first_bind_site)) broken = true;
         normalise_lists(l);
-        if (broken) broken_listeners_.insert(l.name);
-        else result_.listeners.push_back(std::move(l));
+        if (!broken) result_.listeners.push_back(std::move(l));
     }
 
-    bool check_listener(const ResolvedListener& l) {
+    /// Cross-field checks of one listener; its bind sites are binds_[first_bind_site...].
+    bool check_listener(const ResolvedListener& l, std::size_t first_bind_site) {
         bool ok = true;
         const auto& versions_src = l.source_of(Field::tls_disable_protocols);
         if (!l.version_enabled(TlsVersion::tls12) && !l.version_enabled(TlsVersion::tls13)) {
@@ -2530,8 +2545,8 @@ private:
         }
         const bool implicit = l.use_tls && l.tls_implicit;
         const auto& bind_src = l.source_of(Field::bind);
-        for (const auto& site : binds_) {
-            if (site.listener != l.name) continue;
+        for (std::size_t i = first_bind_site; i < binds_.size(); ++i) {
+            const BindSite& site = binds_[i];
             const auto port = site.addr.port();
             if (implicit && conventionally_starttls(port))
                 report(Severity::warning, "tls.port-convention", site.source.path.empty() ? bind_src : site.source,
@@ -2554,7 +2569,7 @@ private:
             if (fresh) continue;
             const BindSite& first = *it->second;
             const std::string where = first.listener == site.listener ? "earlier in the same listener"
-                                                                       : "by listener '" + first.listener + "'";
+                                                                       : "by listener " + detail::quoted(first.listener);
             if (report(Severity::error, "bind.duplicate", site.source,
                        site.addr.to_string() + " is already bound " + where +
                            (first.source.line ? " (line " + std::to_string(first.source.line) + ")" : std::string{}),
@@ -4343,6 +4358,7 @@ private:
 #include <asio/ssl/context.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -4514,7 +4530,7 @@ enum class EventKind : std::uint8_t {
 struct Event {
     EventKind kind;
     const ResolvedListener* listener = nullptr;
-    std::optional<SocketAddr> peer;  ///< the effective peer when known
+    std::optional<SocketAddr> peer;  ///< the effective peer; for accept_backoff, the listening address
     std::error_code error;           ///< the cause, when there is one
     std::string_view detail;         ///< more words: the PROXY error, the socket option, the backoff pause
 };
@@ -6971,7 +6987,7 @@ namespace berth {
 struct ServerOptions {
     /// I/O threads. With more than one, and SO_REUSEPORT on every listener, each thread has its own
     /// io_context and its own listening socket per address (the kernel spreads connections); otherwise
-    /// all threads share one io_context.
+    /// all threads share one io_context, and each session and each acceptor gets its own strand.
     std::size_t threads = 1;
     /// shutdown()'s default grace period.
     std::chrono::milliseconds grace_period{10000};
@@ -7040,8 +7056,11 @@ public:
         bind_sockets();
         if (failures_.empty()) listen_sockets();
         if (!failures_.empty()) {
-            for (auto& acceptor : acceptors_) acceptor->close_now();
-            acceptors_.clear();
+            {
+                std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
+                for (auto& acceptor : acceptors_) acceptor->close_now();
+                acceptors_.clear();
+            }
             shared_.permits.clear();
             contexts_.clear();
             listeners_.clear();
@@ -7056,6 +7075,7 @@ public:
 
     /// Each configured address with the address it is bound to (port 0 resolved to the real port).
     [[nodiscard]] std::vector<BoundEndpoint> bound_endpoints() const {
+        std::lock_guard<std::mutex> lock(acceptors_mutex_);
         std::vector<BoundEndpoint> endpoints;
         for (const auto& acceptor : acceptors_)
             if (acceptor->plan().shard == 0)
@@ -7070,6 +7090,7 @@ public:
         return std::nullopt;
     }
     [[nodiscard]] std::vector<ListeningSocket> listening_sockets() {
+        std::lock_guard<std::mutex> lock(acceptors_mutex_);
         std::vector<ListeningSocket> sockets;
         for (const auto& acceptor : acceptors_)
             sockets.push_back({acceptor->listener().name, to_socket_addr(acceptor->local_endpoint()),
@@ -7091,7 +7112,10 @@ public:
         auto holder = std::make_unique<HandlerHolder<Handler>>(std::move(handler));
         Handler& stored = holder->handler;
         handler_ = std::move(holder);
-        for (auto& acceptor : acceptors_) acceptor->start(stored);
+        {
+            std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
+            for (auto& acceptor : acceptors_) acceptor->start(stored);
+        }
         for (std::size_t i = 0; i < options_.threads; ++i) {
             asio::io_context& context = *contexts_[sharded_ ? i : 0];
             threads_.emplace_back([this, &context] { run_context(context); });
@@ -7108,7 +7132,7 @@ public:
 
     /// Phase one only, from any thread (a session handler too), without waiting: stop accepting and
     /// close every listening socket at once. Sessions keep running.
-    void request_stop() noexcept {
+    void request_stop() {
         shared_.stopping.store(true, std::memory_order_release);
         std::lock_guard<std::mutex> lock(acceptors_mutex_);
         for (auto& acceptor : acceptors_) acceptor->stop();
@@ -7225,8 +7249,11 @@ private:
             contexts_.push_back(std::make_unique<asio::io_context>(sharded_ ? 1 : static_cast<int>(options_.threads)));
     }
 
+    /// A context run by one thread is already a strand; one run by several needs explicit strands.
+    [[nodiscard]] bool needs_strands() const noexcept { return !sharded_ && options_.threads > 1; }
+
     Executor acceptor_executor(std::size_t shard) {
-        if (sharded_) return Executor(contexts_[shard]->get_executor());
+        if (!needs_strands()) return Executor(contexts_[shard]->get_executor());
         return Executor(asio::make_strand(contexts_[0]->get_executor()));
     }
 
@@ -7239,7 +7266,7 @@ private:
                 for (std::size_t shard = 0; shard < contexts_.size(); ++shard) {
                     plan.shard = shard;
                     auto acceptor = std::make_unique<acceptor_type>(
-                        acceptor_executor(shard), contexts_[shard]->get_executor(), !sharded_, *runtime, policies_,
+                        acceptor_executor(shard), contexts_[shard]->get_executor(), needs_strands(), *runtime, policies_,
                         shared_, plan);
                     if (auto failure = acceptor->open_and_bind()) {
                         failures_.push_back({config.name, address, key_of(config, Field::bind), failure->step,
@@ -7255,6 +7282,7 @@ private:
     }
 
     void listen_sockets() {
+        std::lock_guard<std::mutex> lock(acceptors_mutex_);
         for (auto& acceptor : acceptors_)
             if (auto failure = acceptor->listen())
                 failures_.push_back({acceptor->listener().name, configured_address(*acceptor),
@@ -7292,7 +7320,7 @@ private:
     detail::ServerShared shared_;
     std::unique_ptr<HandlerHolderBase> handler_;
     std::vector<std::unique_ptr<asio::io_context>> contexts_;
-    std::mutex acceptors_mutex_;
+    mutable std::mutex acceptors_mutex_;
     std::vector<std::unique_ptr<acceptor_type>> acceptors_;
     std::vector<std::thread> threads_;
     mutable std::mutex threads_mutex_;
