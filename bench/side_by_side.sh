@@ -102,6 +102,12 @@ stop_servers() {
   pids=()
 }
 trap 'stop_servers; rm -rf "$work"' EXIT
+# A signal ends bash without the EXIT trap unless it is trapped itself; Ctrl-C, a timeout or a closed pipe must
+# still stop the servers.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 # Holding thousands of connections needs descriptors; the servers inherit this limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -285,10 +291,14 @@ for round in $(seq "$hold_rounds"); do
   if (( berth_up )); then
     if start_berth berth-hold-plain; then
       measure hold-berth-plain "$plain_port" "$started_pid" hold --connections "$hold_plain" --seconds "$hold_seconds"
+    else
+      echo "   hold-berth-plain: berth serve did not start: $(tail -1 "$work/berth-hold-plain.err")"
     fi
     stop_servers
     if start_berth berth-hold-tls; then
       measure hold-berth-tls "$tls_port" "$started_pid" hold --tls --connections "$hold_tls" --seconds "$hold_seconds"
+    else
+      echo "   hold-berth-tls: berth serve did not start: $(tail -1 "$work/berth-hold-tls.err")"
     fi
     stop_servers
   fi
