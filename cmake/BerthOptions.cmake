@@ -6,7 +6,7 @@ option(BERTH_BUILD_TESTS "Build berth's tests and register them with CTest" ${PR
 option(BERTH_BUILD_EXAMPLES "Build every examples/*.cpp as an executable" ${PROJECT_IS_TOP_LEVEL})
 option(BERTH_BUILD_FUZZERS "Build fuzz/*_fuzzer.cpp: replay executables, and libFuzzer executables with clang"
        ${PROJECT_IS_TOP_LEVEL})
-option(BERTH_BUILD_BENCH "Build the benchmarks in bench/*.cpp (needs Google Benchmark)" ${PROJECT_IS_TOP_LEVEL})
+option(BERTH_BUILD_BENCH "Build the benchmarks and measurement tools of bench/ (needs Google Benchmark)" ${PROJECT_IS_TOP_LEVEL})
 option(BERTH_BUILD_CLI "Build the berth command-line tool from tools/berth/*.cpp" ${PROJECT_IS_TOP_LEVEL})
 option(BERTH_BUILD_CLI_NET "Link the berth tool with berth::net so that 'berth serve' exists" ON)
 option(BERTH_INSTALL "Generate install rules and the CMake package (find_package(berth))" ${PROJECT_IS_TOP_LEVEL})
