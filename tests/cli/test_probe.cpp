@@ -45,8 +45,7 @@ using Clock = std::chrono::steady_clock;
 
 /// A fresh folder for this process's files, removed by the destructor.
 struct TempDir {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("berth-probe-" + std::to_string(::getpid()));
+    std::filesystem::path path = std::filesystem::temp_directory_path() / ("berth-probe-" + std::to_string(::getpid()));
     TempDir() { std::filesystem::create_directories(path); }
     ~TempDir() {
         std::error_code ec;
@@ -174,9 +173,10 @@ bool has_line_starting(const std::string& text, const std::string& prefix) {
     return text.starts_with(prefix) || text.find("\n" + prefix) != std::string::npos;
 }
 
-std::string listener(const std::string& name, std::uint16_t port, const std::string& protocol, const std::string& extra = {}) {
-    return "[server.listener." + name + "]\nbind = \"127.0.0.1:" + std::to_string(port) + "\"\nprotocol = \"" + protocol +
-           "\"\n" + extra + "\n";
+std::string listener(const std::string& name, std::uint16_t port, const std::string& protocol,
+                     const std::string& extra = {}) {
+    return "[server.listener." + name + "]\nbind = \"127.0.0.1:" + std::to_string(port) + "\"\nprotocol = \"" +
+           protocol + "\"\n" + extra + "\n";
 }
 
 /// A plain SMTP server (no TLS) with a connection limit and an overload policy that `berth serve` does
@@ -229,8 +229,10 @@ private:
             if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
             for (const auto& p : fds) {
                 if (p.revents == 0) continue;
-                if (p.fd == listen_) accept_one();
-                else serve_input(p.fd);
+                if (p.fd == listen_)
+                    accept_one();
+                else
+                    serve_input(p.fd);
             }
         }
     }
@@ -267,7 +269,8 @@ private:
 
 }  // namespace
 
-TEST_CASE("berth probe reads the greetings, capabilities and STARTTLS replies of berth serve's greeter", "[cli][probe]") {
+TEST_CASE("berth probe reads the greetings, capabilities and STARTTLS replies of berth serve's greeter",
+          "[cli][probe]") {
     using namespace berth::probe;
     for (const berth::Protocol protocol : berth::all_protocols()) {
         if (protocol == berth::Protocol::http) continue;
@@ -283,7 +286,8 @@ TEST_CASE("berth probe reads the greetings, capabilities and STARTTLS replies of
                 reply = greeter.on_line(command.substr(0, command.size() - 2)).text;
             CHECK(capability_reply_complete(protocol, reply));
             CHECK(advertises_starttls(protocol, reply) == allowed);
-            const auto upgrade = greeter.on_line(starttls_command(protocol).substr(0, starttls_command(protocol).size() - 2));
+            const auto upgrade =
+                greeter.on_line(starttls_command(protocol).substr(0, starttls_command(protocol).size() - 2));
             CHECK(starttls_reply_complete(protocol, upgrade.text));
             CHECK(starttls_accepted(protocol, upgrade.text) == allowed);
         }
@@ -320,7 +324,8 @@ TEST_CASE("berth probe tells greetings, busy lines, TLS records and STARTTLS apa
     CHECK(advertises_starttls(Protocol::smtp, "250-mx\r\n250-starttls\r\n250 8BITMIME\r\n"));
     CHECK_FALSE(advertises_starttls(Protocol::smtp, "250-mx STARTTLS\r\n250-STARTTLSX\r\n250 8BITMIME\r\n"));
     CHECK(advertises_starttls(Protocol::imap, "* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK\r\n"));
-    CHECK_FALSE(advertises_starttls(Protocol::imap, "* OK [CAPABILITY STARTTLS]\r\n* CAPABILITY IMAP4rev1 X-STARTTLS\r\na1 OK\r\n"));
+    CHECK_FALSE(advertises_starttls(Protocol::imap,
+                                    "* OK [CAPABILITY STARTTLS]\r\n* CAPABILITY IMAP4rev1 X-STARTTLS\r\na1 OK\r\n"));
     CHECK(advertises_starttls(Protocol::pop3, "+OK\r\nSTLS\r\n.\r\n"));
     CHECK_FALSE(advertises_starttls(Protocol::pop3, "+OK\r\nUSER\r\n.\r\n"));
     CHECK(capability_reply_complete(Protocol::pop3, "-ERR unknown command\r\n"));
@@ -338,7 +343,8 @@ TEST_CASE("berth probe's PROXY headers are what berth's parser reads", "[cli][pr
             const auto parsed = berth::parse_proxy_header(header + "EHLO x\r\n");
             REQUIRE(parsed.complete());
             CHECK(parsed.consumed == header.size());  // the bytes after it are left to the protocol
-            CHECK(parsed.header.version == (version == ProxyHeaderToSend::v1 ? berth::ProxyVersion::v1 : berth::ProxyVersion::v2));
+            CHECK(parsed.header.version ==
+                  (version == ProxyHeaderToSend::v1 ? berth::ProxyVersion::v1 : berth::ProxyVersion::v2));
             CHECK(parsed.header.command == berth::ProxyCommand::proxy);
             CHECK(parsed.header.source == proxy_claimed_source(target->address().is_v4()));
             CHECK(parsed.header.destination == *target);
@@ -354,14 +360,15 @@ TEST_CASE("berth probe passes a server that runs the configuration, and fails on
     const char* names[] = {"smtp", "lmtp", "imap", "pop3", "sieve", "http", "smtps", "plain", "limited", "proxied"};
     for (std::size_t i = 0; i < std::size(names); ++i) port[names[i]] = ports[i];
 
-    const std::string served = listener("smtp", port["smtp"], "smtp") + listener("lmtp", port["lmtp"], "lmtp") +
-                               listener("imap", port["imap"], "imap") + listener("pop3", port["pop3"], "pop3") +
-                               listener("sieve", port["sieve"], "managesieve") + listener("http", port["http"], "http") +
-                               listener("smtps", port["smtps"], "smtp",
-                                        "tls.implicit = true\ntls.disable-protocols = [\"TLSv1.2\"]") +
-                               listener("plain", port["plain"], "smtp", "tls.enable = false") +
-                               listener("limited", port["limited"], "smtp", "max-connections = 3") +
-                               listener("proxied", port["proxied"], "smtp", "proxy.trusted-networks = [\"127.0.0.2\"]");
+    const std::string served =
+        listener("smtp", port["smtp"], "smtp", "tls.timeout = \"1s\"") + listener("lmtp", port["lmtp"], "lmtp") +
+        listener("imap", port["imap"], "imap") + listener("pop3", port["pop3"], "pop3") +
+        listener("sieve", port["sieve"], "managesieve") + listener("http", port["http"], "http") +
+        listener("smtps", port["smtps"], "smtp",
+                 "tls.implicit = true\ntls.disable-protocols = [\"TLSv1.2\"]\ntls.timeout = \"1s\"") +
+        listener("plain", port["plain"], "smtp", "tls.enable = false") +
+        listener("limited", port["limited"], "smtp", "max-connections = 3") +
+        listener("proxied", port["proxied"], "smtp", "proxy.trusted-networks = [\"127.0.0.2\"]\ntls.timeout = \"1s\"");
     const auto config = dir.write("served.toml", served);
     const auto log = (dir.path / "serve.log").string();
     ServeProcess serve(config, log);
@@ -370,14 +377,15 @@ TEST_CASE("berth probe passes a server that runs the configuration, and fails on
 
     const auto start = Clock::now();
     {
-        const Run run = probe("--config " + config + " --host 127.0.0.1 --limits --proxy");
+        const Run run = probe("--config " + config + " --host 127.0.0.1 --limits --proxy --deadlines");
         INFO(run.output);
         CHECK(run.status == 0);
         CHECK(std::regex_match(last_line(run.output), std::regex("[1-9][0-9]* passed, 0 failed")));
         CHECK(run.output.find("FAIL") == std::string::npos);
         // Every check of the brief shows up as a PASS line.
         for (const auto& [name, p] : port)
-            CHECK(has_line_starting(run.output, "PASS " + name + " 127.0.0.1:" + std::to_string(p) + ": accepts a TCP connection"));
+            CHECK(has_line_starting(run.output,
+                                    "PASS " + name + " 127.0.0.1:" + std::to_string(p) + ": accepts a TCP connection"));
         const std::string smtps = "PASS smtps 127.0.0.1:" + std::to_string(port["smtps"]) + ": ";
         CHECK(has_line_starting(run.output, smtps + "implicit TLS handshake (TLSv1.3"));
         CHECK(run.output.find("certificate subject /CN=localhost, not verified") != std::string::npos);
@@ -391,42 +399,62 @@ TEST_CASE("berth probe passes a server that runs the configuration, and fails on
             CHECK(has_line_starting(run.output, prefix + "STARTTLS advertised (" + source + ")"));
             CHECK(has_line_starting(run.output, prefix + "STARTTLS upgrade (TLSv1.3"));
         }
-        CHECK(has_line_starting(run.output, "PASS plain 127.0.0.1:" + std::to_string(port["plain"]) +
-                                                ": STARTTLS not advertised (EHLO)"));
+        CHECK(has_line_starting(
+            run.output, "PASS plain 127.0.0.1:" + std::to_string(port["plain"]) + ": STARTTLS not advertised (EHLO)"));
         CHECK(has_line_starting(run.output, "PASS http 127.0.0.1:" + std::to_string(port["http"]) +
                                                 ": plaintext HTTP response (HTTP/1.1 200 OK)"));
         const std::string limited = "PASS limited 127.0.0.1:" + std::to_string(port["limited"]) + ": ";
-        CHECK(has_line_starting(run.output, limited + "maxConnections 3: the 4th connection is closed without a greeting"));
+        CHECK(has_line_starting(run.output,
+                                limited + "maxConnections 3: the 4th connection is closed without a greeting"));
         CHECK(has_line_starting(run.output, limited + "after releasing them, a new connection is served"));
+        CHECK(has_line_starting(run.output,
+                                limited + "a burst of 6 connections at once: at most 3 served (3 served, 3 not)"));
+        // tlsTimeout (1s here) closes a client that owes a ClientHello or a PROXY header.
+        CHECK(has_line_starting(
+            run.output, smtps + "implicit TLS: a client that never sends its ClientHello is closed at tlsTimeout 1s"));
+        CHECK(has_line_starting(run.output,
+                                "PASS smtp 127.0.0.1:" + std::to_string(port["smtp"]) +
+                                    ": STARTTLS: a client that never starts the handshake is closed at tlsTimeout 1s"));
         const std::string proxied = "PASS proxied 127.0.0.1:" + std::to_string(port["proxied"]) + ": ";
         CHECK(has_line_starting(run.output, proxied + "PROXY v1 header from trusted 127.0.0.2 is read"));
         CHECK(has_line_starting(run.output, proxied + "PROXY v2 header from trusted 127.0.0.2 is read"));
         CHECK(has_line_starting(run.output, proxied + "no PROXY header from trusted 127.0.0.2: closed"));
-        CHECK(has_line_starting(run.output, proxied + "from untrusted 127.0.0.1, no PROXY header is expected: greeted at once"));
+        CHECK(has_line_starting(run.output,
+                                proxied + "from untrusted 127.0.0.1, no PROXY header is expected: greeted at once"));
+        CHECK(has_line_starting(
+            run.output,
+            proxied + "PROXY: a trusted client (127.0.0.2) that never sends its header is closed at tlsTimeout 1s"));
     }
     {
         // The same server, probed with configurations it does not run; --port-map moves a claimed port 25
         // and 1465 onto the real ones.
-        const std::string claimed = "[server.listener.smtp]\nbind = \"127.0.0.1:25\"\nprotocol = \"smtp\"\ntls.implicit = true\n" +
-                                    listener("limited", port["limited"], "smtp", "max-connections = 2") +
-                                    "[server.listener.smtps]\nbind = \"127.0.0.1:1465\"\nprotocol = \"smtp\"\n" +
-                                    listener("plain", port["plain"], "smtp");
+        const std::string claimed =
+            "[server.listener.smtp]\nbind = \"127.0.0.1:25\"\nprotocol = \"smtp\"\ntls.implicit = true\n" +
+            listener("limited", port["limited"], "smtp", "max-connections = 2") +
+            "[server.listener.smtps]\nbind = \"127.0.0.1:1465\"\nprotocol = \"smtp\"\n" +
+            listener("plain", port["plain"], "smtp");
         const auto wrong = dir.write("wrong.toml", claimed);
         const Run run = probe("--config " + wrong + " --host 127.0.0.1 --port-map 25=" + std::to_string(port["smtp"]) +
                               " --port-map 1465=" + std::to_string(port["smtps"]) + " --limits --timeout 2");
         INFO(run.output);
         CHECK(run.status == 1);
-        CHECK(std::regex_match(last_line(run.output), std::regex("[0-9]+ passed, 4 failed")));
+        CHECK(std::regex_match(last_line(run.output), std::regex("[0-9]+ passed, 5 failed")));
         // Claims implicit TLS where the server runs STARTTLS: the handshake fails, and the probe says why.
         CHECK(has_line_starting(run.output, "FAIL smtp 127.0.0.1:25: implicit TLS handshake: "));
         CHECK(run.output.find("the server sent plaintext first: '220 localhost ESMTP berth'") != std::string::npos);
         // Claims max-connections 2 where the server allows 3: the 3rd connection is served.
-        CHECK(has_line_starting(run.output, "FAIL limited 127.0.0.1:" + std::to_string(port["limited"]) +
-                                                ": maxConnections 2: the 3rd connection is closed without a greeting: "
-                                                "it was served (220 localhost ESMTP berth): the server allows more than 2"));
+        CHECK(has_line_starting(run.output,
+                                "FAIL limited 127.0.0.1:" + std::to_string(port["limited"]) +
+                                    ": maxConnections 2: the 3rd connection is closed without a greeting: "
+                                    "it was served (220 localhost ESMTP berth): the server allows more than 2"));
+        CHECK(
+            has_line_starting(run.output, "FAIL limited 127.0.0.1:" + std::to_string(port["limited"]) +
+                                              ": a burst of 4 connections at once: at most 2 served: 3 served, 1 not"));
         // Claims STARTTLS where the server runs implicit TLS: no plaintext greeting, TLS answers instead.
-        CHECK(has_line_starting(run.output, "FAIL smtps 127.0.0.1:1465: plaintext greeting first: nothing within 2s, and a "
-                                            "TLS handshake then completed"));
+        // (Its tls.timeout of 1s closes the silent client before the probe's 2s step.)
+        CHECK(has_line_starting(run.output,
+                                "FAIL smtps 127.0.0.1:1465: plaintext greeting first: closed without a greeting, "
+                                "and a TLS handshake completed: the server speaks TLS first"));
         // Claims STARTTLS where the server runs plain: STARTTLS is missing from EHLO.
         CHECK(has_line_starting(run.output, "FAIL plain 127.0.0.1:" + std::to_string(port["plain"]) +
                                                 ": STARTTLS advertised (EHLO): not in the reply"));
@@ -448,24 +476,28 @@ TEST_CASE("berth probe --overload tells the close, busy and backpressure policie
         const Run busy = probe("--config " + config + " --host 127.0.0.1 --limits --overload busy --timeout 2");
         INFO(busy.output);
         CHECK(busy.status == 0);
-        CHECK(has_line_starting(busy.output, "PASS " + mx + "maxConnections 2: the 3rd connection gets the busy line and "
-                                                            "is closed ('421 4.3.2 Too many connections')"));
+        CHECK(has_line_starting(busy.output, "PASS " + mx +
+                                                 "maxConnections 2: the 3rd connection gets the busy line and "
+                                                 "is closed ('421 4.3.2 Too many connections')"));
         // Expecting the default close policy, the probe reports the busy policy it saw, and fails.
         const Run close = probe("--config " + config + " --host 127.0.0.1 --limits --timeout 2");
         INFO(close.output);
         CHECK(close.status == 1);
-        CHECK(has_line_starting(close.output, "FAIL " + mx + "maxConnections 2: the 3rd connection is closed without a "
-                                                             "greeting: it got a busy line (the busy policy"));
+        CHECK(has_line_starting(close.output, "FAIL " + mx +
+                                                  "maxConnections 2: the 3rd connection is closed without a "
+                                                  "greeting: it got a busy line (the busy policy"));
     }
     {
         const OverloadSmtpServer server(OverloadSmtpServer::Policy::backpressure, 2);
         const auto config = config_for(server.port());
         const std::string mx = "mx 127.0.0.1:" + std::to_string(server.port()) + ": ";
-        const Run waits = probe("--config " + config + " --host 127.0.0.1 --limits --overload backpressure --timeout 2");
+        const Run waits =
+            probe("--config " + config + " --host 127.0.0.1 --limits --overload backpressure --timeout 2");
         INFO(waits.output);
         CHECK(waits.status == 0);
-        CHECK(has_line_starting(waits.output, "PASS " + mx + "maxConnections 2: the 3rd connection waits until a held one "
-                                                             "closes ('220 overload.test ESMTP')"));
+        CHECK(has_line_starting(waits.output, "PASS " + mx +
+                                                  "maxConnections 2: the 3rd connection waits until a held one "
+                                                  "closes ('220 overload.test ESMTP')"));
         const Run close = probe("--config " + config + " --host 127.0.0.1 --limits --timeout 2");
         INFO(close.output);
         CHECK(close.status == 1);
@@ -499,5 +531,5 @@ TEST_CASE("berth probe refuses bad usage with exit status 2", "[cli][probe]") {
     INFO(broken.output);
     CHECK(broken.status == 2);
     CHECK(broken.output.find("server.listener.mx.protocol") != std::string::npos);  // the diagnostic is printed
-    CHECK(broken.output.find("passed,") == std::string::npos);                       // and nothing is probed
+    CHECK(broken.output.find("passed,") == std::string::npos);                      // and nothing is probed
 }

@@ -16,11 +16,11 @@ namespace berth::cli {
 namespace {
 
 constexpr std::string_view usage_line =
-    "berth probe --config FILE --host ADDR [--port-map FROM=TO ...] [--limits] [--proxy]\n"
+    "berth probe --config FILE --host ADDR [--port-map FROM=TO ...] [--limits] [--proxy] [--deadlines]\n"
     "                   [--overload close|busy|backpressure] [--timeout SECONDS]";
 constexpr std::string_view help_text = R"(berth probe: check a running server against the configuration it claims to run
 
-usage: berth probe --config FILE --host ADDR [--port-map FROM=TO ...] [--limits] [--proxy]
+usage: berth probe --config FILE --host ADDR [--port-map FROM=TO ...] [--limits] [--proxy] [--deadlines]
                    [--overload close|busy|backpressure] [--timeout SECONDS]
 
 Resolves FILE (Stalwart TOML or NetworkListener JSON) as berth does, then for every bind address of
@@ -36,13 +36,17 @@ as a client sees it:
   - STARTTLS advertised exactly when tls.enable and not tls.implicit (EHLO, LHLO, CAPABILITY, CAPA,
     the ManageSieve greeting); where advertised, the upgrade and each TLS version through it.
 --limits    for listeners with maxConnections up to 256: hold that many served connections, open one
-            more and see the overload policy; release them and see a new connection served
+            more and see the overload policy; release them and see a new connection served; then
+            open twice the limit at once and see at most the limit served
 --overload  what the connection over the limit must see: close (default: closed without a greeting),
             busy (the protocol's busy line, e.g. 421 4.3.2, then closed), backpressure (no greeting
             until a held connection closes, then the greeting)
 --proxy     for listeners with trusted networks: from a loopback source inside them (e.g. 127.0.0.2),
             PROXY v1 and v2 headers are read and no header closes the connection; from a loopback
             source outside them, the server greets without a header
+--deadlines for listeners with tls.timeout up to 30s: a client that never sends its TLS ClientHello
+            (implicit TLS, or after STARTTLS) or, from a trusted source, its PROXY header, is closed
+            once tls.timeout has passed (not much before, and not never)
 --port-map  probe a bind's port FROM on port TO (a configuration on 25 probed on 2525); repeatable
 --timeout   the deadline of every network wait, in seconds (default 5)
 
@@ -93,9 +97,12 @@ std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) {
 
 std::string describe(const ResolvedListener& l) {
     std::string text = std::string(json_name(l.protocol));
-    if (l.use_tls && l.tls_implicit) text += ", implicit TLS";
-    else if (l.use_tls && l.protocol != Protocol::http) text += ", STARTTLS";
-    else text += ", plain";
+    if (l.use_tls && l.tls_implicit)
+        text += ", implicit TLS";
+    else if (l.use_tls && l.protocol != Protocol::http)
+        text += ", STARTTLS";
+    else
+        text += ", plain";
     if (l.use_tls && !l.tls_disable_protocols.empty()) {
         text += " (disabled:";
         for (const auto v : l.tls_disable_protocols) text += " " + std::string(toml_name(v));
@@ -144,12 +151,18 @@ int probe_main(const std::vector<std::string_view>& args) {
             options.limits = true;
         } else if (arg == "--proxy") {
             options.proxy = true;
+        } else if (arg == "--deadlines") {
+            options.deadlines = true;
         } else if (arg == "--overload") {
             const auto text = value();
-            if (text == "close") options.overload = probe::OverloadExpectation::close;
-            else if (text == "busy") options.overload = probe::OverloadExpectation::busy;
-            else if (text == "backpressure") options.overload = probe::OverloadExpectation::backpressure;
-            else return usage_error("probe", "--overload needs close, busy or backpressure", usage_line);
+            if (text == "close")
+                options.overload = probe::OverloadExpectation::close;
+            else if (text == "busy")
+                options.overload = probe::OverloadExpectation::busy;
+            else if (text == "backpressure")
+                options.overload = probe::OverloadExpectation::backpressure;
+            else
+                return usage_error("probe", "--overload needs close, busy or backpressure", usage_line);
         } else if (arg == "--timeout") {
             const auto text = value();
             const auto step = text ? parse_seconds(*text) : std::nullopt;
@@ -189,8 +202,9 @@ int probe_main(const std::vector<std::string_view>& args) {
             const auto mapped = options.port_map.find(bind.port());
             const std::uint16_t port = mapped == options.port_map.end() ? bind.port() : mapped->second;
             if (port == 0) {
-                report.fail(subject, "accepts a TCP connection",
-                            "the configuration binds port 0 (the server picks a port at start): give --port-map 0=PORT");
+                report.fail(
+                    subject, "accepts a TCP connection",
+                    "the configuration binds port 0 (the server picks a port at start): give --port-map 0=PORT");
                 continue;
             }
             const probe::Target target{listener, SocketAddr(options.host, port), subject, options};

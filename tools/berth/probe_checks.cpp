@@ -37,22 +37,29 @@ void check_tls_versions(const Target& t, Report& r, std::string_view how) {
     };
     std::vector<Trial> trials;
     for (const TlsVersion v : all_tls_versions())
-        trials.push_back({std::string(toml_name(v)), {wire_version(v), wire_version(v)}, t.listener.version_enabled(v),
+        trials.push_back({std::string(toml_name(v)),
+                          {wire_version(v), wire_version(v)},
+                          t.listener.version_enabled(v),
                           std::string(toml_name(v))});
     trials.push_back({"TLS 1.0 and 1.1", {0x0301, 0x0302}, false, {}});
     for (const auto& trial : trials) {
         Secured s = establish_tls(t, trial.offer);
         const bool legacy = trial.expected_version.empty();
         const std::string check = trial.label +
-                                  (trial.should_connect ? " (enabled)" : legacy ? " (never offered)" : " (disabled)") +
+                                  (trial.should_connect ? " (enabled)"
+                                   : legacy             ? " (never offered)"
+                                                        : " (disabled)") +
                                   std::string(how) + ": a client limited to " + (legacy ? "them" : "it") +
                                   (trial.should_connect ? " connects" : " is refused");
         if (!s.failure.empty()) {
             r.fail(t.subject, check, s.failure);
         } else if (trial.should_connect) {
-            if (!s.tls.established) r.fail(t.subject, check, s.tls.error);
-            else if (s.tls.version != trial.expected_version) r.fail(t.subject, check, "negotiated " + s.tls.version);
-            else r.pass(t.subject, check + " (" + s.tls.cipher + ")");
+            if (!s.tls.established)
+                r.fail(t.subject, check, s.tls.error);
+            else if (s.tls.version != trial.expected_version)
+                r.fail(t.subject, check, "negotiated " + s.tls.version);
+            else
+                r.pass(t.subject, check + " (" + s.tls.cipher + ")");
         } else if (s.tls.established) {
             r.fail(t.subject, check, "the handshake completed (" + s.tls.version + ")");
         } else if (!s.tls.hello_sent) {
@@ -111,7 +118,8 @@ void check_implicit_tls(const Target& t, Report& r) {
         if (sniff.failure.empty() &&
             sniff.connection.read_any(std::min(t.step_deadline(), Clock::now() + std::chrono::seconds(1))) ==
                 ReadStatus::complete)
-            why += "; without a ClientHello the server sent plaintext first: '" + first_line(sniff.connection.buffer()) + "'";
+            why += "; without a ClientHello the server sent plaintext first: '" +
+                   first_line(sniff.connection.buffer()) + "'";
         sniff.connection.close_politely(t.step_deadline());
         r.fail(t.subject, "implicit TLS handshake", why);
         return;
@@ -119,11 +127,16 @@ void check_implicit_tls(const Target& t, Report& r) {
     r.pass(t.subject, "implicit TLS handshake (" + describe(o.tls) + ")");
     const Protocol p = t.protocol();
     const std::string greeting_check = greets_first(p) ? "greeting inside TLS" : "HTTP response inside TLS";
-    const bool greeted = o.greeting_status == ReadStatus::complete &&
-                         classify_first_bytes(p, o.greeting) == FirstBytes::greeting;
-    if (greeted) r.pass(t.subject, greeting_check + " (" + first_line(o.greeting) + ")");
-    else if (o.greeting.empty()) r.fail(t.subject, greeting_check, "nothing within " + seconds_text(t.options.step) + ": " + o.connection.error());
-    else r.fail(t.subject, greeting_check, "expected " + std::string(expected_greeting(p)) + ", got '" + first_line(o.greeting) + "'");
+    const bool greeted =
+        o.greeting_status == ReadStatus::complete && classify_first_bytes(p, o.greeting) == FirstBytes::greeting;
+    if (greeted)
+        r.pass(t.subject, greeting_check + " (" + first_line(o.greeting) + ")");
+    else if (o.greeting.empty())
+        r.fail(t.subject, greeting_check,
+               "nothing within " + seconds_text(t.options.step) + ": " + o.connection.error());
+    else
+        r.fail(t.subject, greeting_check,
+               "expected " + std::string(expected_greeting(p)) + ", got '" + first_line(o.greeting) + "'");
     if (greeted && p != Protocol::http)
         check_starttls_advertised(t, r, o.connection, o.greeting, false, " inside implicit TLS");
     o.connection.close_politely(t.step_deadline());
@@ -156,17 +169,18 @@ void check_plaintext_first(const Target& t, Report& r) {
         return;
     }
     if (o.greeting.empty()) {
-        if (o.greeting_status == ReadStatus::timed_out) {
-            // Silence: find out whether the server waits for a TLS ClientHello.
-            const TlsOutcome tls = o.connection.start_tls(TlsOffer{}, t.step_deadline());
-            r.fail(t.subject, check,
-                   tls.established ? "nothing within " + seconds_text(t.options.step) +
-                                         ", and a TLS handshake then completed: the server speaks TLS first (implicit TLS)"
-                                   : "nothing within " + seconds_text(t.options.step) +
-                                         " (a server that waits for a PROXY header or a TLS ClientHello is silent too)");
-        } else {
-            r.fail(t.subject, check, "no greeting: " + o.connection.error());
-        }
+        std::string why = o.greeting_status == ReadStatus::timed_out ? "nothing within " + seconds_text(t.options.step)
+                          : o.greeting_status == ReadStatus::closed  ? "closed without a greeting"
+                                                                     : "no greeting: " + o.connection.error();
+        o.connection.close();
+        // Silence: find out, on a new connection, whether the server waits for a TLS ClientHello.
+        Opened retry = open_client(t, plan, Until::connected);
+        const TlsOutcome tls =
+            retry.failure.empty() ? retry.connection.start_tls(TlsOffer{}, t.step_deadline()) : TlsOutcome{};
+        why += tls.established ? ", and a TLS handshake completed: the server speaks TLS first (implicit TLS)"
+                               : " (a server that waits for a PROXY header or a TLS ClientHello is silent too)";
+        retry.connection.close_politely(t.step_deadline());
+        r.fail(t.subject, check, why);
         return;
     }
     switch (classify_first_bytes(p, o.greeting)) {
@@ -174,16 +188,16 @@ void check_plaintext_first(const Target& t, Report& r) {
     case FirstBytes::tls_record:
         r.fail(t.subject, check, "the server spoke TLS first: '" + printable(o.greeting, 16) + "'");
         return;
-    case FirstBytes::busy:
-        r.fail(t.subject, check, "refused with '" + first_line(o.greeting) + "'");
-        return;
+    case FirstBytes::busy: r.fail(t.subject, check, "refused with '" + first_line(o.greeting) + "'"); return;
     case FirstBytes::other:
-        r.fail(t.subject, check, "expected " + std::string(expected_greeting(p)) + ", got '" + first_line(o.greeting) + "'");
+        r.fail(t.subject, check,
+               "expected " + std::string(expected_greeting(p)) + ", got '" + first_line(o.greeting) + "'");
         return;
     }
     if (p == Protocol::http) {
         if (t.listener.offers_starttls())
-            r.skip(t.subject, "STARTTLS", "HTTP has no STARTTLS: with tls.enable and not tls.implicit it is served plain");
+            r.skip(t.subject, "STARTTLS",
+                   "HTTP has no STARTTLS: with tls.enable and not tls.implicit it is served plain");
         return;
     }
     const bool expected = t.listener.offers_starttls();
@@ -191,9 +205,12 @@ void check_plaintext_first(const Target& t, Report& r) {
     o.connection.close_politely(t.step_deadline());
     if (!expected || !advertised) return;  // an upgrade that is not offered, or not expected, is not tried
     Secured s = establish_tls(t, TlsOffer{});
-    if (!s.failure.empty()) r.fail(t.subject, "STARTTLS upgrade", s.failure);
-    else if (!s.tls.established) r.fail(t.subject, "STARTTLS upgrade", "TLS handshake: " + s.tls.error);
-    else r.pass(t.subject, "STARTTLS upgrade (" + describe(s.tls) + ")");
+    if (!s.failure.empty())
+        r.fail(t.subject, "STARTTLS upgrade", s.failure);
+    else if (!s.tls.established)
+        r.fail(t.subject, "STARTTLS upgrade", "TLS handshake: " + s.tls.error);
+    else
+        r.pass(t.subject, "STARTTLS upgrade (" + describe(s.tls) + ")");
     s.connection.close_politely(t.step_deadline());
     if (s.tls.established) check_tls_versions(t, r, " through STARTTLS");
 }
@@ -211,10 +228,13 @@ void probe_target(const Target& t, Report& r) {
     r.pass(t.subject, "accepts a TCP connection" + (how.empty() ? std::string{} : " (" + how + ")"));
     o.connection.close_politely(t.step_deadline());
 
-    if (t.implicit_tls()) check_implicit_tls(t, r);
-    else check_plaintext_first(t, r);
+    if (t.implicit_tls())
+        check_implicit_tls(t, r);
+    else
+        check_plaintext_first(t, r);
     if (t.options.limits) check_connection_limit(t, r);
     if (t.options.proxy && t.listener.uses_proxy_protocol()) check_proxy_protocol(t, r);
+    if (t.options.deadlines) check_deadlines(t, r);
 }
 
 }  // namespace berth::probe

@@ -60,8 +60,8 @@ std::string describe(const ClientPlan& plan) {
     std::string text;
     if (plan.source) text = "from " + plan.source->to_string();
     if (plan.header != ProxyHeaderToSend::none)
-        text += std::string(text.empty() ? "" : " ") + "with a PROXY " + (plan.header == ProxyHeaderToSend::v1 ? "v1" : "v2") +
-                " header";
+        text += std::string(text.empty() ? "" : " ") + "with a PROXY " +
+                (plan.header == ProxyHeaderToSend::v1 ? "v1" : "v2") + " header";
     return text;
 }
 
@@ -70,8 +70,7 @@ Opened open_client(const Target& target, const ClientPlan& plan, Until until) {
     o.connection = Connection::open(target.address, plan.source, target.step_deadline());
     if (!o.connection.is_open()) {
         o.failure = "connect " + target.address.to_string() +
-                    (plan.source ? " from " + plan.source->to_string() : std::string{}) + ": " +
-                    o.connection.error();
+                    (plan.source ? " from " + plan.source->to_string() : std::string{}) + ": " + o.connection.error();
         return o;
     }
     if (plan.header != ProxyHeaderToSend::none &&

@@ -26,9 +26,11 @@ struct ProbeOptions {
     std::map<std::uint16_t, std::uint16_t> port_map;
     bool limits = false;
     bool proxy = false;
+    bool deadlines = false;
     OverloadExpectation overload = OverloadExpectation::close;
-    std::chrono::milliseconds step{5000};  ///< every network wait
-    std::uint32_t limit_bound = 256;       ///< larger maxConnections are not tried
+    std::chrono::milliseconds step{5000};             ///< every network wait
+    std::uint32_t limit_bound = 256;                  ///< larger maxConnections are not tried
+    std::chrono::milliseconds deadline_bound{30000};  ///< longer tlsTimeouts are not waited for
 };
 
 /// One bind address of one listener, and where the probe connects for it.
@@ -68,10 +70,10 @@ std::string describe(const ClientPlan& plan);
 /// A connection opened as a plan says, as far as the caller asked.
 struct Opened {
     Connection connection;
-    std::string failure;          ///< empty when every step asked for succeeded
-    TlsOutcome tls;               ///< the implicit TLS handshake, when there was one
+    std::string failure;  ///< empty when every step asked for succeeded
+    TlsOutcome tls;       ///< the implicit TLS handshake, when there was one
     ReadStatus greeting_status = ReadStatus::failed;
-    std::string greeting;         ///< the greeting's bytes (the connection's buffer is left empty)
+    std::string greeting;  ///< the greeting's bytes (the connection's buffer is left empty)
 };
 
 enum class Until : unsigned char {

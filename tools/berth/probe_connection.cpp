@@ -100,14 +100,17 @@ std::string printable(std::string_view bytes, std::size_t limit) {
             break;
         }
         const auto u = static_cast<unsigned char>(c);
-        if (c == '\r') out += "\\r";
-        else if (c == '\n') out += "\\n";
+        if (c == '\r')
+            out += "\\r";
+        else if (c == '\n')
+            out += "\\n";
         else if (u < 0x20 || u >= 0x7f) {
             static constexpr char hex[] = "0123456789abcdef";
             out += "\\x";
             out += hex[u >> 4];
             out += hex[u & 0xf];
-        } else out += c;
+        } else
+            out += c;
     }
     return out;
 }
@@ -153,9 +156,12 @@ Connection Connection::open(const SocketAddr& target, const std::optional<IpAddr
 }
 
 Connection::Connection(Connection&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), ssl_(std::exchange(other.ssl_, nullptr)),
-      ctx_(std::exchange(other.ctx_, nullptr)), tls_established_(std::exchange(other.tls_established_, false)),
-      buffer_(std::move(other.buffer_)), error_(std::move(other.error_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      ssl_(std::exchange(other.ssl_, nullptr)),
+      ctx_(std::exchange(other.ctx_, nullptr)),
+      tls_established_(std::exchange(other.tls_established_, false)),
+      buffer_(std::move(other.buffer_)),
+      error_(std::move(other.error_)) {}
 
 Connection& Connection::operator=(Connection&& other) noexcept {
     if (this != &other) {

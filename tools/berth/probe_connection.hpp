@@ -38,11 +38,11 @@ struct TlsOffer {
 struct TlsOutcome {
     bool established = false;
     ReadStatus status = ReadStatus::failed;  ///< complete, closed (by the server), timed_out or failed
-    bool hello_sent = false;  ///< the client wrote its ClientHello (so a refusal came from the server)
-    std::string version;      ///< "TLSv1.3"
-    std::string cipher;       ///< "TLS_AES_128_GCM_SHA256"
-    std::string subject;      ///< the server certificate's subject, not verified
-    std::string error;        ///< why the handshake failed
+    bool hello_sent = false;                 ///< the client wrote its ClientHello (so a refusal came from the server)
+    std::string version;                     ///< "TLSv1.3"
+    std::string cipher;                      ///< "TLS_AES_128_GCM_SHA256"
+    std::string subject;                     ///< the server certificate's subject, not verified
+    std::string error;                       ///< why the handshake failed
 };
 
 class Connection {

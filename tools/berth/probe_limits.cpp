@@ -18,12 +18,18 @@ using namespace std::chrono_literals;
 
 std::string ordinal(std::size_t n) {
     const std::size_t tens = n % 100, ones = n % 10;
-    const char* suffix = (tens >= 11 && tens <= 13) ? "th" : ones == 1 ? "st" : ones == 2 ? "nd" : ones == 3 ? "rd" : "th";
+    const char* suffix = (tens >= 11 && tens <= 13) ? "th"
+                         : ones == 1                ? "st"
+                         : ones == 2                ? "nd"
+                         : ones == 3                ? "rd"
+                                                    : "th";
     return std::to_string(n) + suffix;
 }
 
 /// A short wait in which a server that closes over-limit connections at once has done so.
-Deadline quiet_deadline(const Target& t) { return Clock::now() + std::min<std::chrono::milliseconds>(t.options.step, 1s); }
+Deadline quiet_deadline(const Target& t) {
+    return Clock::now() + std::min<std::chrono::milliseconds>(t.options.step, 1s);
+}
 
 /// The request line alone: an HTTP connection the server has accepted and waits on.
 constexpr std::string_view http_request_line = "GET / HTTP/1.0\r\n";
@@ -61,16 +67,22 @@ Hold hold_one(const Target& t, const ClientPlan& plan) {
             return h;
         }
         const ReadStatus status = c.read_any(Clock::now() + std::min<std::chrono::milliseconds>(t.options.step, 150ms));
-        if (status == ReadStatus::timed_out) h.result = Hold::Result::held;
-        else if (status == ReadStatus::closed && c.buffer().empty()) h.result = Hold::Result::refused;
-        else if (classify_first_bytes(p, c.buffer()) == FirstBytes::busy) h.result = Hold::Result::refused;
+        if (status == ReadStatus::timed_out)
+            h.result = Hold::Result::held;
+        else if (status == ReadStatus::closed && c.buffer().empty())
+            h.result = Hold::Result::refused;
+        else if (classify_first_bytes(p, c.buffer()) == FirstBytes::busy)
+            h.result = Hold::Result::refused;
         h.why = c.buffer().empty() ? c.error() : "'" + first_line(c.buffer()) + "'";
         return h;
     }
-    const ReadStatus status = c.read_until([p](std::string_view b) { return greeting_complete(p, b); }, t.step_deadline());
+    const ReadStatus status =
+        c.read_until([p](std::string_view b) { return greeting_complete(p, b); }, t.step_deadline());
     const FirstBytes kind = classify_first_bytes(p, c.buffer());
-    if (status == ReadStatus::complete && kind == FirstBytes::greeting) h.result = Hold::Result::held;
-    else if (kind == FirstBytes::busy || (status == ReadStatus::closed && c.buffer().empty())) h.result = Hold::Result::refused;
+    if (status == ReadStatus::complete && kind == FirstBytes::greeting)
+        h.result = Hold::Result::held;
+    else if (kind == FirstBytes::busy || (status == ReadStatus::closed && c.buffer().empty()))
+        h.result = Hold::Result::refused;
     h.why = c.buffer().empty() ? c.error() : "'" + first_line(c.buffer()) + "'";
     c.buffer().clear();
     return h;
@@ -179,7 +191,8 @@ std::string_view policy_seen(ExtraConnection::Seen seen) {
     case ExtraConnection::Seen::served: return "it was served";
     case ExtraConnection::Seen::closed_silently: return "it was closed without a word (the close policy)";
     case ExtraConnection::Seen::busy_line: return "it got a busy line (the busy policy, --overload busy)";
-    case ExtraConnection::Seen::waiting: return "it got nothing and stayed open (backpressure, --overload backpressure)";
+    case ExtraConnection::Seen::waiting:
+        return "it got nothing and stayed open (backpressure, --overload backpressure)";
     case ExtraConnection::Seen::failed: return "it failed";
     }
     return "";
@@ -204,8 +217,10 @@ void check_held_http_served(const Target& t, Report& r, std::vector<Hold>& held)
     std::size_t open = 0;
     for (const auto& h : held) open += h.connection.is_open() ? 1 : 0;
     const std::string check = "the " + std::to_string(open) + " held HTTP connections are answered";
-    if (served == open) r.pass(t.subject, check);
-    else r.fail(t.subject, check, std::to_string(served) + " answered; " + why);
+    if (served == open)
+        r.pass(t.subject, check);
+    else
+        r.fail(t.subject, check, std::to_string(served) + " answered; " + why);
 }
 
 /// Twice the limit opened back to back, before any greeting is read: the server's counter must never
@@ -237,8 +252,10 @@ void check_burst(const Target& t, Report& r, const ClientPlan& plan) {
                 classify_first_bytes(p, c.buffer()) == FirstBytes::greeting)
                 ++served;
         const std::string counts = std::to_string(served) + " served, " + std::to_string(2 * limit - served) + " not";
-        if (served <= limit && served > 0) r.pass(t.subject, check + " (" + counts + ")");
-        else r.fail(t.subject, check, counts);
+        if (served <= limit && served > 0)
+            r.pass(t.subject, check + " (" + counts + ")");
+        else
+            r.fail(t.subject, check, counts);
     }
     for (auto& c : burst) c.shut_down_sending();
     const Deadline deadline = t.step_deadline();
@@ -262,11 +279,10 @@ void check_connection_limit(const Target& t, Report& r) {
     const ClientPlan plan = ordinary_plan(t.listener, t.address.address());
     const OverloadExpectation expect = t.options.overload;
     const std::string extra_name = ordinal(std::size_t{limit} + 1);
-    const std::string check =
-        "maxConnections " + std::to_string(limit) + ": the " + extra_name + " connection " +
-        (expect == OverloadExpectation::close  ? "is closed without a greeting"
-         : expect == OverloadExpectation::busy ? "gets the busy line and is closed"
-                                               : "waits until a held one closes");
+    const std::string check = "maxConnections " + std::to_string(limit) + ": the " + extra_name + " connection " +
+                              (expect == OverloadExpectation::close  ? "is closed without a greeting"
+                               : expect == OverloadExpectation::busy ? "gets the busy line and is closed"
+                                                                     : "waits until a held one closes");
 
     std::vector<Hold> held;
     held.reserve(limit);
@@ -281,7 +297,8 @@ void check_connection_limit(const Target& t, Report& r) {
         if (h.result != Hold::Result::held) {
             r.fail(t.subject, check,
                    "the " + ordinal(std::size_t{i} + 1) + " connection was not served (" + h.why + ")" +
-                       (h.result == Hold::Result::refused ? ": the server allows fewer than " + std::to_string(limit) : ""));
+                       (h.result == Hold::Result::refused ? ": the server allows fewer than " + std::to_string(limit)
+                                                          : ""));
             release_all();
             return;
         }
@@ -291,18 +308,24 @@ void check_connection_limit(const Target& t, Report& r) {
     ExtraConnection extra(t, plan);
     const bool backpressure = expect == OverloadExpectation::backpressure;
     const auto seen = extra.watch(backpressure ? quiet_deadline(t) : t.step_deadline());
-    const std::string what = std::string(policy_seen(seen)) + (extra.detail().empty() ? "" : " (" + extra.detail() + ")");
+    const std::string what =
+        std::string(policy_seen(seen)) + (extra.detail().empty() ? "" : " (" + extra.detail() + ")");
     switch (expect) {
     case OverloadExpectation::close:
-        if (seen == ExtraConnection::Seen::closed_silently) r.pass(t.subject, check);
+        if (seen == ExtraConnection::Seen::closed_silently)
+            r.pass(t.subject, check);
         else if (seen == ExtraConnection::Seen::served)
             r.fail(t.subject, check, what + ": the server allows more than " + std::to_string(limit));
-        else r.fail(t.subject, check, what);
+        else
+            r.fail(t.subject, check, what);
         break;
     case OverloadExpectation::busy:
         if (seen == ExtraConnection::Seen::busy_line) {
-            if (extra.closes(t.step_deadline())) r.pass(t.subject, check + " ('" + extra.detail() + "')");
-            else r.fail(t.subject, check, "the busy line came ('" + extra.detail() + "') but the connection stayed open");
+            if (extra.closes(t.step_deadline()))
+                r.pass(t.subject, check + " ('" + extra.detail() + "')");
+            else
+                r.fail(t.subject, check,
+                       "the busy line came ('" + extra.detail() + "') but the connection stayed open");
         } else if (seen == ExtraConnection::Seen::closed_silently && t.implicit_tls()) {
             r.pass(t.subject, check + " (implicit TLS: closed at once, a busy line cannot come before the handshake)");
         } else {
@@ -330,11 +353,12 @@ void check_connection_limit(const Target& t, Report& r) {
 
     // Every permit came back: a new connection is served again.
     Hold again = hold_with_retries(t, plan);
-    if (again.result == Hold::Result::held) r.pass(t.subject, "after releasing them, a new connection is served");
-    else r.fail(t.subject, "after releasing them, a new connection is served", again.why);
+    if (again.result == Hold::Result::held)
+        r.pass(t.subject, "after releasing them, a new connection is served");
+    else
+        r.fail(t.subject, "after releasing them, a new connection is served", again.why);
     again.connection.close_politely(t.step_deadline());
-    if (again.result == Hold::Result::held && greets_first(t.protocol()) && !t.implicit_tls())
-        check_burst(t, r, plan);
+    if (again.result == Hold::Result::held && greets_first(t.protocol()) && !t.implicit_tls()) check_burst(t, r, plan);
 }
 
 }  // namespace berth::probe

@@ -42,14 +42,19 @@ void expect_served(const Target& t, Report& r, const ClientPlan& plan, const std
         !silent_before_header(t, r, plan, check))
         return;
     Opened o = open_client(t, plan, Until::greeted);
-    const bool bad_request = t.protocol() == Protocol::http && first_line(o.greeting).find(" 400 ") != std::string::npos;
-    if (!o.failure.empty()) r.fail(t.subject, check, o.failure);
-    else if (bad_request) r.fail(t.subject, check, "answered '" + first_line(o.greeting) + "': the header was read as the request");
+    const bool bad_request =
+        t.protocol() == Protocol::http && first_line(o.greeting).find(" 400 ") != std::string::npos;
+    if (!o.failure.empty())
+        r.fail(t.subject, check, o.failure);
+    else if (bad_request)
+        r.fail(t.subject, check, "answered '" + first_line(o.greeting) + "': the header was read as the request");
     else if (o.greeting_status == ReadStatus::complete &&
              classify_first_bytes(t.protocol(), o.greeting) == FirstBytes::greeting)
         r.pass(t.subject, check + " (" + first_line(o.greeting) + ")");
-    else if (o.greeting.empty()) r.fail(t.subject, check, "no greeting: " + o.connection.error());
-    else r.fail(t.subject, check, "got '" + first_line(o.greeting) + "'");
+    else if (o.greeting.empty())
+        r.fail(t.subject, check, "no greeting: " + o.connection.error());
+    else
+        r.fail(t.subject, check, "got '" + first_line(o.greeting) + "'");
     o.connection.close_politely(t.step_deadline());
 }
 
@@ -64,8 +69,10 @@ void check_proxy_protocol(const Target& t, Report& r) {
                "no loopback address to connect from is in the trusted networks (" + trusted_list(t.listener) + ")");
     } else {
         const std::string from = sources.trusted->to_string();
-        expect_served(t, r, {sources.trusted, ProxyHeaderToSend::v1}, "PROXY v1 header from trusted " + from + " is read");
-        expect_served(t, r, {sources.trusted, ProxyHeaderToSend::v2}, "PROXY v2 header from trusted " + from + " is read");
+        expect_served(t, r, {sources.trusted, ProxyHeaderToSend::v1},
+                      "PROXY v1 header from trusted " + from + " is read");
+        expect_served(t, r, {sources.trusted, ProxyHeaderToSend::v2},
+                      "PROXY v2 header from trusted " + from + " is read");
 
         const std::string check = "no PROXY header from trusted " + from + ": closed";
         Opened o = open_client(t, {sources.trusted, ProxyHeaderToSend::none}, Until::connected);
@@ -76,10 +83,14 @@ void check_proxy_protocol(const Target& t, Report& r) {
             // The command a client would send first; the server may already have closed (a reset is fine).
             (void)c.send(first_command(p), t.step_deadline());
             const ReadStatus status = c.read_any(t.step_deadline());
-            if (status == ReadStatus::closed && c.buffer().empty()) r.pass(t.subject, check);
-            else if (!c.buffer().empty()) r.fail(t.subject, check, "answered without a PROXY header: '" + first_line(c.buffer()) + "'");
-            else if (status == ReadStatus::timed_out) r.fail(t.subject, check, "still open at the deadline");
-            else r.fail(t.subject, check, c.error());
+            if (status == ReadStatus::closed && c.buffer().empty())
+                r.pass(t.subject, check);
+            else if (!c.buffer().empty())
+                r.fail(t.subject, check, "answered without a PROXY header: '" + first_line(c.buffer()) + "'");
+            else if (status == ReadStatus::timed_out)
+                r.fail(t.subject, check, "still open at the deadline");
+            else
+                r.fail(t.subject, check, c.error());
         }
         o.connection.close_politely(t.step_deadline());
     }
@@ -88,9 +99,10 @@ void check_proxy_protocol(const Target& t, Report& r) {
         r.skip(t.subject, "no PROXY header from an untrusted source",
                "every loopback address to connect from is trusted (" + trusted_list(t.listener) + ")");
     } else {
-        const std::string check = "from untrusted " + sources.untrusted->to_string() + ", no PROXY header is expected: " +
-                                  (greets_first(p) && !t.implicit_tls() ? "greeted at once, before the client sends anything"
-                                                                          : "served without one");
+        const std::string check =
+            "from untrusted " + sources.untrusted->to_string() + ", no PROXY header is expected: " +
+            (greets_first(p) && !t.implicit_tls() ? "greeted at once, before the client sends anything"
+                                                  : "served without one");
         expect_served(t, r, {sources.untrusted, ProxyHeaderToSend::none}, check);
     }
 }

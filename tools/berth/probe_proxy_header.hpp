@@ -45,9 +45,9 @@ inline std::string proxy_header(ProxyHeaderToSend version, const SocketAddr& tar
                target.address().to_string() + " " + std::to_string(source.port()) + " " +
                std::to_string(target.port()) + "\r\n";
     std::string header("\r\n\r\n\0\r\nQUIT\n", 12);  // the v2 signature
-    header += '\x21';                                 // version 2, PROXY command
-    header += v4 ? '\x11' : '\x21';                   // TCP over IPv4 / IPv6
-    detail::append_be16(header, v4 ? 12 : 36);        // the address block's length
+    header += '\x21';                                // version 2, PROXY command
+    header += v4 ? '\x11' : '\x21';                  // TCP over IPv4 / IPv6
+    detail::append_be16(header, v4 ? 12 : 36);       // the address block's length
     if (v4) {
         detail::append_bytes(header, source.address().v4_bytes());
         detail::append_bytes(header, target.address().v4_bytes());

@@ -196,7 +196,9 @@ private:
                 }
                 step = Step::handshaking;
                 session->arm_deadline(session->listener_->tls_timeout);
-                session->stream_.begin_tls(*session->tls_context_)
+                session->stream_
+                    .begin_tls(*session->tls_context_,
+                               implicit ? stream_type::TlsStart::implicit : stream_type::TlsStart::starttls)
                     .async_handshake(asio::ssl::stream_base::server, std::move(self));
                 return;
             case Step::refused: self.complete(make_error_code(NetError::starttls_unavailable)); return;

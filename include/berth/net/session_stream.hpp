@@ -135,10 +135,14 @@ public:
             token, buffers);
     }
 
-    /// Layers TLS on the plain stream. Plaintext still buffered is dropped first: whatever a client
-    /// sent before the handshake must not be read as if it had come through TLS (CVE-2011-0411).
-    tls_stream_type& begin_tls(asio::ssl::context& context) {
-        plain_.prefix().clear();
+    enum class TlsStart : unsigned char { implicit, starttls };
+
+    /// Layers TLS on the plain stream. For STARTTLS, plaintext still buffered is dropped first: whatever
+    /// a client sent before the upgrade must not be read as if it had come through TLS (CVE-2011-0411).
+    /// For implicit TLS the buffered bytes are the start of the ClientHello (they arrived with a PROXY
+    /// header, SPEC §5 keeps them for the next layer), so the handshake reads them first.
+    tls_stream_type& begin_tls(asio::ssl::context& context, TlsStart start) {
+        if (start == TlsStart::starttls) plain_.prefix().clear();
         return tls_.emplace(plain_, context);
     }
 
