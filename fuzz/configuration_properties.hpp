@@ -31,8 +31,8 @@ inline berth::ReadOptions fixed_environment() {
     berth::ReadOptions options;
     options.environment = [](std::string_view name) -> std::optional<std::string> {
         static constexpr std::pair<std::string_view, std::string_view> variables[] = {
-            {"PORT", "25"},       {"BIND", "[::]:25"}, {"ADDR", "192.0.2.1:587"}, {"NET", "10.0.0.0/8"},
-            {"TIMEOUT", "30s"}, {"ON", "true"},      {"EMPTY", ""},             {"PROTO", "imap"},
+            {"PORT", "25"}, {"BIND", "[::]:25"}, {"ADDR", "192.0.2.1:587"}, {"NET", "10.0.0.0/8"}, {"TIMEOUT", "30s"},
+            {"ON", "true"}, {"EMPTY", ""},       {"PROTO", "imap"},
         };
         for (const auto& [known, value] : variables)
             if (known == name) return std::string(value);
@@ -73,8 +73,8 @@ private:
 };
 
 inline std::string describe(const berth::Diagnostic& d) {
-    return std::string(berth::to_string(d.severity)) + " " + d.code + " at '" + d.path + "' " +
-           std::to_string(d.line) + ":" + std::to_string(d.column) + ": " + d.message + " [hint: " + d.hint + "]";
+    return std::string(berth::to_string(d.severity)) + " " + d.code + " at '" + d.path + "' " + std::to_string(d.line) +
+           ":" + std::to_string(d.column) + ": " + d.message + " [hint: " + d.hint + "]";
 }
 
 inline std::string describe(const berth::Source& s) {
@@ -85,9 +85,9 @@ inline std::string describe(const berth::ResolvedListener& l) { return berth::du
 
 /// SPEC §4's warnings; every other code is an error.
 inline bool is_warning_code(std::string_view code) noexcept {
-    static constexpr std::string_view warnings[] = {"key.unknown",       "list.empty-inherits",
-                                                    "socket.backlog-clamped", "ip-mask.host-bits",
-                                                    "tls.port-convention",    "config.no-listeners"};
+    static constexpr std::string_view warnings[] = {
+        "key.unknown",       "list.empty-inherits", "socket.backlog-clamped",
+        "ip-mask.host-bits", "tls.port-convention", "config.no-listeners"};
     return std::find(std::begin(warnings), std::end(warnings), code) != std::end(warnings);
 }
 
@@ -197,8 +197,8 @@ inline void check_listener(const berth::ResolvedListener& l, const TextShape& sh
 
     // SPEC §6: lists are sets of canonical strings, sorted.
     BERTH_FUZZ_CHECK_DETAIL(strictly_sorted(l.bind, [](const auto& a) { return a.to_string(); }), shown);
-    BERTH_FUZZ_CHECK_DETAIL(
-        strictly_sorted(l.proxy_trusted_networks, [](const auto& m) { return m.to_string(); }), shown);
+    BERTH_FUZZ_CHECK_DETAIL(strictly_sorted(l.proxy_trusted_networks, [](const auto& m) { return m.to_string(); }),
+                            shown);
     BERTH_FUZZ_CHECK_DETAIL(
         strictly_sorted(l.tls_disable_protocols, [](auto v) { return std::string(berth::json_name(v)); }), shown);
     BERTH_FUZZ_CHECK_DETAIL(

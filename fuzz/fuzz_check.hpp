@@ -49,9 +49,9 @@ private:
 }  // namespace berth_fuzz
 
 /// Traps when `condition` is false. `detail` is any expression convertible to std::string, evaluated only then.
-#define BERTH_FUZZ_CHECK_DETAIL(condition, detail)                                                   \
-    do {                                                                                             \
-        if (!(condition)) ::berth_fuzz::fail(#condition, std::string(detail), __FILE__, __LINE__);   \
+#define BERTH_FUZZ_CHECK_DETAIL(condition, detail)                                                 \
+    do {                                                                                           \
+        if (!(condition)) ::berth_fuzz::fail(#condition, std::string(detail), __FILE__, __LINE__); \
     } while (false)
 
 #define BERTH_FUZZ_CHECK(condition) BERTH_FUZZ_CHECK_DETAIL(condition, std::string())

@@ -35,9 +35,9 @@ std::string describe(const ProxyParseResult& r) {
     if (r.needs_more()) return "need more";
     if (r.failed()) return "error: " + std::string(berth::describe(r.error));
     const auto& h = r.header;
-    std::string out = "complete v" + std::to_string(static_cast<int>(h.version)) + ", " +
-                      std::to_string(r.consumed) + " bytes, family " + std::to_string(static_cast<int>(h.family)) +
-                      ", transport " + std::to_string(static_cast<int>(h.transport)) + ", command " +
+    std::string out = "complete v" + std::to_string(static_cast<int>(h.version)) + ", " + std::to_string(r.consumed) +
+                      " bytes, family " + std::to_string(static_cast<int>(h.family)) + ", transport " +
+                      std::to_string(static_cast<int>(h.transport)) + ", command " +
                       std::to_string(static_cast<int>(h.command));
     if (h.source) out += ", " + h.source->to_string();
     if (h.destination) out += " -> " + h.destination->to_string();

@@ -7,6 +7,7 @@
 // starting with '-' (libFuzzer flags) are ignored, so a command line written for the libFuzzer executable also runs
 // here. Exit status 0 when every input ran, 2 when a path is missing or holds no input; a broken property traps.
 
+#include <unistd.h>
 #include <algorithm>
 #include <csignal>
 #include <cstddef>
@@ -20,7 +21,6 @@
 #include <memory>
 #include <string>
 #include <system_error>
-#include <unistd.h>
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);

@@ -25,75 +25,76 @@ using Json = nlohmann::ordered_json;
 
 // ---- near-valid values, by kind ----
 
+// clang-format off
+
 constexpr std::string_view addresses[] = {
-    "0.0.0.0:25",     "[::]:25",         "127.0.0.1:2525",   "[::1]:465",         "192.0.2.1:587",
-    "[fe80::1%2]:993", "[2001:db8::2]:143", "127.0.0.1:0",     "[::ffff:192.0.2.1]:110", "10.0.0.1:4190",
-    "2001:db8::2",    "127.0.0.1",       "localhost:25",     "*:25",              "0.0.0.0:65536",
-    "[::]:",          " 0.0.0.0:25",     "[fe80::1%eth0]:25", "01.2.3.4:25",       "0.0.0.0:+25",
-    "[127.0.0.1]:25", ":25",             "25",               "[::]:025",          "[fe80::1%4294967296]:25",
-    "%{env:BIND}%",   "%{env:ADDR}%",    "%{env:UNSET}%",    "%{env:BIND",        "0.0.0.0:%{env:PORT}%",
+    "0.0.0.0:25", "[::]:25", "127.0.0.1:2525", "[::1]:465", "192.0.2.1:587", "[fe80::1%2]:993", "[2001:db8::2]:143",
+    "127.0.0.1:0", "[::ffff:192.0.2.1]:110", "10.0.0.1:4190", "2001:db8::2", "127.0.0.1", "localhost:25", "*:25",
+    "0.0.0.0:65536", "[::]:", " 0.0.0.0:25", "[fe80::1%eth0]:25", "01.2.3.4:25", "0.0.0.0:+25", "[127.0.0.1]:25", ":25",
+    "25", "[::]:025", "[fe80::1%4294967296]:25", "%{env:BIND}%", "%{env:ADDR}%", "%{env:UNSET}%", "%{env:BIND",
+    "0.0.0.0:%{env:PORT}%",
 };
-constexpr std::string_view hosts[] = {"0.0.0.0", "127.0.0.1", "192.0.2.1", "[::]", "[::1]", "[2001:db8::2]",
-                                      "[fe80::1%2]", "[::ffff:10.0.0.1]", "10.1.2.3"};
+constexpr std::string_view hosts[] = {
+    "0.0.0.0", "127.0.0.1", "192.0.2.1", "[::]", "[::1]", "[2001:db8::2]", "[fe80::1%2]", "[::ffff:10.0.0.1]",
+    "10.1.2.3",
+};
 constexpr std::string_view ports[] = {"25", "465", "587", "993", "995", "143", "110", "4190", "0", "65535", "8080"};
 constexpr std::string_view masks[] = {
-    "10.0.0.0/8",  "192.0.2.10",   "2001:db8::/32", "::1",           "0.0.0.0/0",      "::/0",
-    "10.1.2.3/8",  "10.0.0.0/255.0.0.0", "fd00::/7", "10.0.0.0/33", "::/129",         "1.2.3.4/ 8",
-    " 10.0.0.0/8 ", "::ffff:10.0.0.1/104", "host.example", "0.0.0.0", "192.168.0.0/16", "%{env:NET}%",
-    "10.0.0.0/",   "::ffff:0:0/96", "fe80::1%2",    "[::1]",          "10.0.0.0/08",
+    "10.0.0.0/8", "192.0.2.10", "2001:db8::/32", "::1", "0.0.0.0/0", "::/0", "10.1.2.3/8", "10.0.0.0/255.0.0.0",
+    "fd00::/7", "10.0.0.0/33", "::/129", "1.2.3.4/ 8", " 10.0.0.0/8 ", "::ffff:10.0.0.1/104", "host.example", "0.0.0.0",
+    "192.168.0.0/16", "%{env:NET}%", "10.0.0.0/", "::ffff:0:0/96", "fe80::1%2", "[::1]", "10.0.0.0/08",
 };
 constexpr std::string_view durations[] = {
-    "1m",  "30s",   "0ms",  "1500ms", "5s",   "1h",    "1d",    "2147483647s", "2147483648s", "18446744073709551615ms",
+    "1m", "30s", "0ms", "1500ms", "5s", "1h", "1d", "2147483647s", "2147483648s", "18446744073709551615ms",
     "18446744073709551616ms", "1.5s", "1m30s", "10 s", "-1s", "+5s", "1w", "5sec", "0", "60000", "s", "",
     "%{env:TIMEOUT}%", "1MS", "0s", "999ms",
 };
 constexpr std::string_view duration_units[] = {"ms", "s", "m", "h", "d", "MS", "w"};
-constexpr std::string_view toml_protocols[] = {"smtp", "lmtp", "imap", "pop3", "managesieve", "http", "https", "SMTP",
-                                               "ManageSieve", "manageSieve", "smtps", "ftp", "", "%{env:PROTO}%"};
-constexpr std::string_view json_protocols[] = {"smtp", "lmtp", "imap", "pop3", "manageSieve", "http",
-                                               "managesieve", "https", "SMTP", ""};
-constexpr std::string_view toml_versions[] = {"TLSv1.2", "TLSv1.3", "0x0303", "0x0304", "tls12",
-                                              "tls13",   "TLSv1.1", "SSLv3",  "tlsv1.2", ""};
+constexpr std::string_view toml_protocols[] = {
+    "smtp", "lmtp", "imap", "pop3", "managesieve", "http", "https", "SMTP", "ManageSieve", "manageSieve", "smtps",
+    "ftp", "", "%{env:PROTO}%",
+};
+constexpr std::string_view json_protocols[] = {
+    "smtp", "lmtp", "imap", "pop3", "manageSieve", "http", "managesieve", "https", "SMTP", "",
+};
+constexpr std::string_view toml_versions[] = {
+    "TLSv1.2", "TLSv1.3", "0x0303", "0x0304", "tls12", "tls13", "TLSv1.1", "SSLv3", "tlsv1.2", "",
+};
 constexpr std::string_view json_versions[] = {"tls12", "tls13", "TLSv1.2", "tls11", "TLS12", ""};
 constexpr std::string_view suites[] = {
-    "TLS13_AES_256_GCM_SHA384",
-    "TLS13_AES_128_GCM_SHA256",
-    "TLS13_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-    "tls13-aes-256-gcm-sha384",
-    "tls13-aes-128-gcm-sha256",
-    "tls13-chacha20-poly1305-sha256",
-    "tls-ecdhe-ecdsa-with-aes-256-gcm-sha384",
-    "tls-ecdhe-ecdsa-with-aes-128-gcm-sha256",
-    "tls-ecdhe-ecdsa-with-chacha20-poly1305-sha256",
-    "tls-ecdhe-rsa-with-aes-256-gcm-sha384",
-    "tls-ecdhe-rsa-with-aes-128-gcm-sha256",
-    "tls-ecdhe-rsa-with-chacha20-poly1305-sha256",
-    "TLS_AES_256_GCM_SHA384",
-    "ECDHE-RSA-AES128-GCM-SHA256",
+    "TLS13_AES_256_GCM_SHA384", "TLS13_AES_128_GCM_SHA256", "TLS13_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "tls13-aes-256-gcm-sha384",
+    "tls13-aes-128-gcm-sha256", "tls13-chacha20-poly1305-sha256", "tls-ecdhe-ecdsa-with-aes-256-gcm-sha384",
+    "tls-ecdhe-ecdsa-with-aes-128-gcm-sha256", "tls-ecdhe-ecdsa-with-chacha20-poly1305-sha256",
+    "tls-ecdhe-rsa-with-aes-256-gcm-sha384", "tls-ecdhe-rsa-with-aes-128-gcm-sha256",
+    "tls-ecdhe-rsa-with-chacha20-poly1305-sha256", "TLS_AES_256_GCM_SHA384", "ECDHE-RSA-AES128-GCM-SHA256",
     "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
 };
-constexpr std::int64_t integers[] = {1,          2,          16,         64,         255,       256,
-                                     1024,       4096,       4097,       8192,       65536,     2147483647,
-                                     2147483648, 4294967295, 4294967296, 0,          -1,        60000,
-                                     std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min()};
-constexpr std::string_view listener_names[] = {"smtp", "imap", "submissions", "mx.in", "", "a b", "http-admin",
-                                               "ümlaut", "x\"y", "tab\there", "0", "-", "pop3s", "sieve"};
+constexpr std::int64_t integers[] = {
+    1, 2, 16, 64, 255, 256, 1024, 4096, 4097, 8192, 65536, 2147483647, 2147483648, 4294967295, 4294967296, 0, -1, 60000,
+    std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(),
+};
+constexpr std::string_view listener_names[] = {
+    "smtp", "imap", "submissions", "mx.in", "", "a b", "http-admin", "ümlaut", "x\"y", "tab\there", "0", "-", "pop3s",
+    "sieve",
+};
 
 // Keys that are not SPEC §1's but look like them: case slips, retired keys, typos, groups written as scalars.
 constexpr std::string_view listener_key_misses[] = {
-    "Protocol", "binds", "socket.backlogg", "socket", "tls", "proxy", "tls.certificate", "tls.ciphers",
-    "tls.protocols", "socket.Backlog", "max-connection", "proxy.trusted-network", "tls.sni", "sockets.ttl"};
+    "Protocol", "binds", "socket.backlogg", "socket", "tls", "proxy", "tls.certificate", "tls.ciphers", "tls.protocols",
+    "socket.Backlog", "max-connection", "proxy.trusted-network", "tls.sni", "sockets.ttl",
+};
 constexpr std::string_view server_key_misses[] = {
     "socket.backlogg", "tls.ciphers", "max-connection", "proxy.trusted-network", "hostname", "socket", "tls",
-    "listener", "Socket.backlog", "tls.enable.x"};
-constexpr std::string_view json_key_misses[] = {"proxyTrustedNetworks", "socketBacklogg", "Protocol",
-                                                "tlsDisableCiphers",    "linger",         "useTLS", "id"};
+    "listener", "Socket.backlog", "tls.enable.x",
+};
+constexpr std::string_view json_key_misses[] = {
+    "proxyTrustedNetworks", "socketBacklogg", "Protocol", "tlsDisableCiphers", "linger", "useTLS", "id",
+};
+
+// clang-format on
 
 template <class T, std::size_t N>
 T pick(DataProvider& p, const T (&values)[N]) {
@@ -214,8 +215,9 @@ std::string toml_string(std::string_view s) {
 }
 
 std::string toml_key(std::string_view s) {
-    const bool bare = !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
-                                        std::string_view::npos;
+    const bool bare =
+        !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+                          std::string_view::npos;
     return bare ? std::string(s) : toml_string(s);
 }
 
@@ -280,9 +282,10 @@ std::string build_toml(DataProvider& p) {
     const bool server_header = p.ConsumeBool();
     const std::size_t server_keys = p.ConsumeIntegralInRange<std::size_t>(0, 4);
     for (std::size_t i = 0; i < server_keys; ++i) {
-        const berth::FieldSpec& spec = berth::all_fields()[p.ConsumeIntegralInRange<std::size_t>(0, berth::field_count - 1)];
-        std::string key = spec.toml_server_key.empty() ? std::string("socket.backlog")
-                                                       : std::string(spec.toml_server_key.substr(7));
+        const berth::FieldSpec& spec =
+            berth::all_fields()[p.ConsumeIntegralInRange<std::size_t>(0, berth::field_count - 1)];
+        std::string key =
+            spec.toml_server_key.empty() ? std::string("socket.backlog") : std::string(spec.toml_server_key.substr(7));
         if (p.ConsumeIntegralInRange<int>(0, 9) == 0) key = std::string(pick(p, server_key_misses));
         server.add(server_header ? key : "server." + key, value_for(p, spec, berth::Surface::toml));
     }
@@ -296,7 +299,8 @@ std::string build_toml(DataProvider& p) {
         if (!names.insert(name).second && p.ConsumeIntegralInRange<int>(0, 3) != 0) continue;
         TomlTable table;
         // Most listeners get a bind and a protocol, so that resolution goes past the missing-value errors.
-        if (p.ConsumeIntegralInRange<int>(0, 4) != 0) table.add("bind", value_for(p, berth::spec_of(berth::Field::bind), berth::Surface::toml));
+        if (p.ConsumeIntegralInRange<int>(0, 4) != 0)
+            table.add("bind", value_for(p, berth::spec_of(berth::Field::bind), berth::Surface::toml));
         if (p.ConsumeIntegralInRange<int>(0, 4) != 0)
             table.add("protocol", value_for(p, berth::spec_of(berth::Field::protocol), berth::Surface::toml));
         const std::size_t keys = p.ConsumeIntegralInRange<std::size_t>(0, 8);
@@ -324,11 +328,13 @@ Json json_listener(DataProvider& p, std::set<std::string>& names) {
     case 1: l["name"] = stray_value(p); break;
     default: {
         std::string name = text_from(p, listener_names);
-        if (!names.insert(name).second && p.ConsumeIntegralInRange<int>(0, 3) != 0) name += std::to_string(names.size());
+        if (!names.insert(name).second && p.ConsumeIntegralInRange<int>(0, 3) != 0)
+            name += std::to_string(names.size());
         l["name"] = name;
     }
     }
-    if (p.ConsumeIntegralInRange<int>(0, 4) != 0) l["bind"] = value_for(p, berth::spec_of(berth::Field::bind), berth::Surface::json);
+    if (p.ConsumeIntegralInRange<int>(0, 4) != 0)
+        l["bind"] = value_for(p, berth::spec_of(berth::Field::bind), berth::Surface::json);
     if (p.ConsumeBool()) l["protocol"] = value_for(p, berth::spec_of(berth::Field::protocol), berth::Surface::json);
     const std::size_t keys = p.ConsumeIntegralInRange<std::size_t>(0, 8);
     for (std::size_t k = 0; k < keys; ++k) {
@@ -353,9 +359,11 @@ std::string build_json(DataProvider& p) {
     switch (p.ConsumeIntegralInRange<int>(0, 3)) {
     case 0: document = listeners.empty() ? Json::object() : listeners[0]; break;  // one object
     case 1: document = std::move(listeners); break;                               // an array
-    case 2: {                                                                      // the wrapper
+    case 2: {                                                                     // the wrapper
         document = Json::object();
-        if (p.ConsumeBool()) document["maxConnections"] = integer_value(p, berth::spec_of(berth::Field::max_connections), berth::Surface::json);
+        if (p.ConsumeBool())
+            document["maxConnections"] =
+                integer_value(p, berth::spec_of(berth::Field::max_connections), berth::Surface::json);
         if (p.ConsumeBool())
             document["proxyTrustedNetworks"] =
                 value_for(p, berth::spec_of(berth::Field::proxy_trusted_networks), berth::Surface::json);
@@ -364,9 +372,11 @@ std::string build_json(DataProvider& p) {
         break;
     }
     default: {  // a JMAP response
-        Json get = Json::array({"x:NetworkListener/get", Json{{"accountId", "a"}, {"list", std::move(listeners)}}, "c0"});
+        Json get =
+            Json::array({"x:NetworkListener/get", Json{{"accountId", "a"}, {"list", std::move(listeners)}}, "c0"});
         Json responses = Json::array();
-        if (p.ConsumeIntegralInRange<int>(0, 3) == 0) responses.push_back(Json::array({"Core/echo", Json::object(), "c1"}));
+        if (p.ConsumeIntegralInRange<int>(0, 3) == 0)
+            responses.push_back(Json::array({"Core/echo", Json::object(), "c1"}));
         responses.push_back(std::move(get));
         document = Json{{"methodResponses", std::move(responses)}};
     }
@@ -378,7 +388,9 @@ std::string build_json(DataProvider& p) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     DataProvider provider(data, size);
-    if (provider.ConsumeBool()) berth_fuzz::check_json_document(build_json(provider));
-    else berth_fuzz::check_toml_document(build_toml(provider));
+    if (provider.ConsumeBool())
+        berth_fuzz::check_json_document(build_json(provider));
+    else
+        berth_fuzz::check_toml_document(build_toml(provider));
     return 0;
 }

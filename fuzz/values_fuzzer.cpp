@@ -27,8 +27,7 @@ void check_refusal(const berth::ValueError& error, std::string_view code_prefix,
     BERTH_FUZZ_CHECK_DETAIL(error.code == "ip-address.invalid" || berth::is_known_diagnostic_code(error.code), shown);
     BERTH_FUZZ_CHECK_DETAIL(!error.message.empty(), shown);
     BERTH_FUZZ_CHECK_DETAIL(error.message.find('\n') == std::string::npos, shown);
-    BERTH_FUZZ_CHECK_DETAIL(error.message.size() <= max_message_bytes && error.hint.size() <= max_message_bytes,
-                            shown);
+    BERTH_FUZZ_CHECK_DETAIL(error.message.size() <= max_message_bytes && error.hint.size() <= max_message_bytes, shown);
 }
 
 /// parse(text) either fails with a code starting with `code_prefix`, or gives a value v with
@@ -44,7 +43,8 @@ auto check_grammar(std::string_view text, Parse parse, Print print, std::string_
     const auto again = parse(canonical);
     BERTH_FUZZ_CHECK_DETAIL(again.has_value(), "canonical `" + canonical + "` does not parse: " +
                                                    (again ? std::string() : again.error().message));
-    BERTH_FUZZ_CHECK_DETAIL(*again == *parsed, "`" + std::string(text) + "` -> `" + canonical + "` -> a different value");
+    BERTH_FUZZ_CHECK_DETAIL(*again == *parsed,
+                            "`" + std::string(text) + "` -> `" + canonical + "` -> a different value");
     BERTH_FUZZ_CHECK_DETAIL(std::string(print(*again)) == canonical,
                             "`" + canonical + "` prints as `" + std::string(print(*again)) + "`");
     return parsed;
@@ -63,8 +63,8 @@ void check_spelling(std::string_view text, Parse parse, OtherParse other_parse, 
 }
 
 void check_ip_mask(std::string_view text) {
-    const auto mask =
-        check_grammar(text, berth::IpMask::parse, [](const berth::IpMask& m) { return m.to_string(); }, "ip-mask.");
+    const auto mask = check_grammar(
+        text, berth::IpMask::parse, [](const berth::IpMask& m) { return m.to_string(); }, "ip-mask.");
     if (!mask) return;
     // SPEC §2.3: the prefix is within 8..32 or 8..128, and an entry matches its own address.
     const unsigned full = mask->address().is_v4() ? 32 : 128;
@@ -89,10 +89,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const berth_fuzz::DocumentScope scope(text);
     using namespace berth;
 
-    check_grammar(text, IpAddress::parse, [](const IpAddress& a) { return a.to_string(); }, "ip-address.");
-    check_grammar(text, SocketAddr::parse, [](const SocketAddr& a) { return a.to_string(); }, "bind.");
+    check_grammar(
+        text, IpAddress::parse, [](const IpAddress& a) { return a.to_string(); }, "ip-address.");
+    check_grammar(
+        text, SocketAddr::parse, [](const SocketAddr& a) { return a.to_string(); }, "bind.");
     check_ip_mask(text);
-    check_grammar(text, Duration::parse, [](const Duration& d) { return d.to_string(); }, "duration.");
+    check_grammar(
+        text, Duration::parse, [](const Duration& d) { return d.to_string(); }, "duration.");
     if (size > 0) check_milliseconds(data, size);
 
     const auto protocol_toml = [](Protocol p) { return toml_name(p); };

@@ -3997,6 +3997,38 @@ private:
 
 }  // namespace detail
 
+namespace detail {
+
+/// toml++'s syntax errors can point one past the text (an unterminated string at the end of the file)
+/// and quote raw newlines in their description: keep the position inside the text and the message on
+/// one line.
+inline Diagnostic toml_syntax_error(std::string_view text, std::string_view description, std::uint32_t line,
+                                    std::uint32_t column) {
+    std::string message;
+    for (char c : description) {
+        if (c == '\n') message += "\\n";
+        else if (c == '\r') message += "\\r";
+        else if (c == '\t') message += "\\t";
+        else message += c;
+    }
+    // Code points on each line, to clamp the column; lines past the end clamp to the last one.
+    std::vector<std::uint32_t> widths{0};
+    for (char c : text) {
+        if (c == '\n') widths.push_back(0);
+        else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++widths.back();
+    }
+    if (line == 0) line = 1;
+    if (line > widths.size()) {
+        line = static_cast<std::uint32_t>(widths.size());
+        column = widths.back() + 1;
+    }
+    if (column == 0) column = 1;
+    if (column > widths[line - 1] + 1) column = widths[line - 1] + 1;
+    return {Severity::error, "toml.syntax", "", line, column, std::move(message), {}};
+}
+
+}  // namespace detail
+
 /// Reads Stalwart's TOML configuration. Never throws on bad input: problems become diagnostics.
 [[nodiscard]] inline Configuration read_toml(std::string_view text, const ReadOptions& options = {}) {
     Configuration config;
@@ -4006,20 +4038,18 @@ private:
     try {
         root = toml::parse(text, std::string_view{"config.toml"});
     } catch (const toml::parse_error& e) {
-        config.diagnostics.push_back({Severity::error, "toml.syntax", "",
-                                      static_cast<std::uint32_t>(e.source().begin.line),
-                                      static_cast<std::uint32_t>(e.source().begin.column),
-                                      std::string(e.description()), {}});
+        config.diagnostics.push_back(detail::toml_syntax_error(text, e.description(),
+                                                               static_cast<std::uint32_t>(e.source().begin.line),
+                                                               static_cast<std::uint32_t>(e.source().begin.column)));
         return config;
     }
 #else
     toml::parse_result parsed = toml::parse(text, std::string_view{"config.toml"});
     if (!parsed) {
         const auto& e = parsed.error();
-        config.diagnostics.push_back({Severity::error, "toml.syntax", "",
-                                      static_cast<std::uint32_t>(e.source().begin.line),
-                                      static_cast<std::uint32_t>(e.source().begin.column),
-                                      std::string(e.description()), {}});
+        config.diagnostics.push_back(detail::toml_syntax_error(text, e.description(),
+                                                               static_cast<std::uint32_t>(e.source().begin.line),
+                                                               static_cast<std::uint32_t>(e.source().begin.column)));
         return config;
     }
     const toml::table& root = parsed.table();
@@ -5350,10 +5380,14 @@ public:
             token, buffers);
     }
 
-    /// Layers TLS on the plain stream. Plaintext still buffered is dropped first: whatever a client
-    /// sent before the handshake must not be read as if it had come through TLS (CVE-2011-0411).
-    tls_stream_type& begin_tls(asio::ssl::context& context) {
-        plain_.prefix().clear();
+    enum class TlsStart : unsigned char { implicit, starttls };
+
+    /// Layers TLS on the plain stream. For STARTTLS, plaintext still buffered is dropped first: whatever
+    /// a client sent before the upgrade must not be read as if it had come through TLS (CVE-2011-0411).
+    /// For implicit TLS the buffered bytes are the start of the ClientHello (they arrived with a PROXY
+    /// header, SPEC §5 keeps them for the next layer), so the handshake reads them first.
+    tls_stream_type& begin_tls(asio::ssl::context& context, TlsStart start) {
+        if (start == TlsStart::starttls) plain_.prefix().clear();
         return tls_.emplace(plain_, context);
     }
 
@@ -6338,7 +6372,9 @@ private:
                 }
                 step = Step::handshaking;
                 session->arm_deadline(session->listener_->tls_timeout);
-                session->stream_.begin_tls(*session->tls_context_)
+                session->stream_
+                    .begin_tls(*session->tls_context_,
+                               implicit ? stream_type::TlsStart::implicit : stream_type::TlsStart::starttls)
                     .async_handshake(asio::ssl::stream_base::server, std::move(self));
                 return;
             case Step::refused: self.complete(make_error_code(NetError::starttls_unavailable)); return;
