@@ -45,9 +45,10 @@ private:
     std::size_t failed_ = 0;
 
     void line(const char* verdict, const Subject& s, std::string_view check, std::string_view why) {
-        std::fprintf(out_, "%s %s %s: %.*s%s%.*s\n", verdict, s.listener.c_str(), s.address.c_str(),
-                     static_cast<int>(check.size()), check.data(), why.empty() ? "" : ": ",
-                     static_cast<int>(why.size()), why.data());
+        // Through std::string: an empty string_view's data() may be null, which %.*s must not get.
+        const std::string text = std::string(verdict) + " " + s.listener + " " + s.address + ": " + std::string(check) +
+                                 (why.empty() ? std::string() : ": " + std::string(why)) + "\n";
+        std::fputs(text.c_str(), out_);
         std::fflush(out_);
     }
 };
