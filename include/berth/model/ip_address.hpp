@@ -236,18 +236,48 @@ inline std::optional<IpAddress> read_whole_ip(std::string_view text) noexcept {
     return std::nullopt;
 }
 
-inline std::string format_ipv4(const std::array<std::uint8_t, 4>& octets) {
-    std::string out;
+/// The canonical text of an address, socket address or network, built in place: it is printed for every
+/// comparison of a sorted list and every bind of a large configuration, where allocating a string each
+/// time would cost more than the printing. The longest text, `[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535`,
+/// has 58 characters.
+class AddressText {
+public:
+    void push_back(char c) noexcept { chars_[size_++] = c; }
+    void append(std::string_view s) noexcept {
+        for (char c : s) push_back(c);
+    }
+    void append_decimal(std::uint32_t value) noexcept {
+        std::array<char, 10> digits{};
+        std::size_t count = 0;
+        do {
+            digits[count++] = static_cast<char>('0' + value % 10);
+            value /= 10;
+        } while (value != 0);
+        while (count != 0) push_back(digits[--count]);
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] char back() const noexcept { return chars_[size_ - 1]; }
+    [[nodiscard]] std::string_view view() const noexcept { return {chars_.data(), size_}; }
+    [[nodiscard]] std::string str() const { return std::string(view()); }
+
+private:
+    std::array<char, 64> chars_{};
+    std::size_t size_ = 0;
+};
+
+inline void write_ipv4(AddressText& out, const std::array<std::uint8_t, 4>& octets) noexcept {
     for (std::size_t i = 0; i < 4; ++i) {
         if (i != 0) out.push_back('.');
-        out += std::to_string(octets[i]);
+        out.append_decimal(octets[i]);
     }
-    return out;
 }
 
-inline std::string format_ipv6(const std::array<std::uint8_t, 16>& bytes) {
-    const auto mapped = IpAddress::v6(bytes).mapped_v4();
-    if (mapped) return "::ffff:" + format_ipv4(mapped->v4_bytes());
+inline void write_ipv6(AddressText& out, const std::array<std::uint8_t, 16>& bytes) noexcept {
+    if (const auto mapped = IpAddress::v6(bytes).mapped_v4()) {
+        out.append("::ffff:");
+        write_ipv4(out, mapped->v4_bytes());
+        return;
+    }
 
     std::array<unsigned, 8> groups{};
     for (std::size_t i = 0; i < 8; ++i) groups[i] = (unsigned{bytes[2 * i]} << 8) | bytes[2 * i + 1];
@@ -271,14 +301,14 @@ inline std::string format_ipv6(const std::array<std::uint8_t, 16>& bytes) {
     if (best_length < 2) best_start = 8;
 
     constexpr char hex[] = "0123456789abcdef";
-    std::string out;
+    const std::size_t start = out.size();
     for (std::size_t i = 0; i < 8; ++i) {
         if (i == best_start) {
-            out += "::";
+            out.append("::");
             i += best_length - 1;
             continue;
         }
-        if (!out.empty() && out.back() != ':') out.push_back(':');
+        if (out.size() != start && out.back() != ':') out.push_back(':');
         bool started = false;
         for (int shift = 12; shift >= 0; shift -= 4) {
             const unsigned nibble = (groups[i] >> shift) & 0xf;
@@ -288,7 +318,31 @@ inline std::string format_ipv6(const std::array<std::uint8_t, 16>& bytes) {
             }
         }
     }
-    return out;
+}
+
+/// IpAddress::to_string() appended to `out`.
+inline void write_ip(AddressText& out, const IpAddress& address) noexcept {
+    if (address.is_v4()) {
+        write_ipv4(out, address.v4_bytes());
+        return;
+    }
+    write_ipv6(out, address.v6_bytes());
+    if (address.scope_id() != 0) {
+        out.push_back('%');
+        out.append_decimal(address.scope_id());
+    }
+}
+
+inline std::string format_ipv4(const std::array<std::uint8_t, 4>& octets) {
+    AddressText text;
+    write_ipv4(text, octets);
+    return text.str();
+}
+
+inline std::string format_ipv6(const std::array<std::uint8_t, 16>& bytes) {
+    AddressText text;
+    write_ipv6(text, bytes);
+    return text.str();
 }
 
 /// What is wrong with a text that is not an IP address, for the error messages of IpAddress,
@@ -436,10 +490,9 @@ inline Parsed<IpAddress> IpAddress::parse(std::string_view text) {
 }
 
 inline std::string IpAddress::to_string() const {
-    if (!is_v6_) return detail::format_ipv4(v4_bytes());
-    std::string text = detail::format_ipv6(bytes_);
-    if (scope_id_ != 0) text += "%" + std::to_string(scope_id_);
-    return text;
+    detail::AddressText text;
+    detail::write_ip(text, *this);
+    return text.str();
 }
 
 }  // namespace berth

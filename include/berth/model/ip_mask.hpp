@@ -53,11 +53,7 @@ public:
     }
 
     /// The address alone for /32 and /128, else `address/prefix`, host bits as written.
-    [[nodiscard]] std::string to_string() const {
-        const unsigned full = address_.is_v4() ? 32 : 128;
-        if (prefix_ == full) return address_.to_string();
-        return address_.to_string() + "/" + std::to_string(prefix_);
-    }
+    [[nodiscard]] std::string to_string() const;
 
     auto operator<=>(const IpMask&) const = default;
 
@@ -110,7 +106,22 @@ inline ValueError mask_error(std::string code, std::string message, std::string 
     return ValueError{std::move(code), std::move(message), std::move(hint)};
 }
 
+/// IpMask::to_string() appended to `out`.
+inline void write_ip_mask(AddressText& out, const IpMask& mask) noexcept {
+    write_ip(out, mask.address());
+    const unsigned full = mask.address().is_v4() ? 32 : 128;
+    if (mask.prefix() == full) return;
+    out.push_back('/');
+    out.append_decimal(mask.prefix());
+}
+
 }  // namespace detail
+
+inline std::string IpMask::to_string() const {
+    detail::AddressText text;
+    detail::write_ip_mask(text, *this);
+    return text.str();
+}
 
 inline Parsed<IpMask> IpMask::parse(std::string_view text) {
     const std::string_view trimmed = detail::trim_ascii_space(text);

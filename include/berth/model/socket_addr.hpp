@@ -27,11 +27,7 @@ public:
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
     /// `0.0.0.0:25`, `[::]:25`, `[fe80::1%2]:25` (no `%0`: scope id 0 means none).
-    [[nodiscard]] std::string to_string() const {
-        const std::string port = std::to_string(port_);
-        if (address_.is_v4()) return address_.to_string() + ":" + port;
-        return "[" + address_.to_string() + "]:" + port;
-    }
+    [[nodiscard]] std::string to_string() const;
 
     auto operator<=>(const SocketAddr&) const = default;
 
@@ -302,7 +298,26 @@ inline ValueError diagnose_socket_addr(std::string_view text) {
     return diagnose_bind_host(text, host, port_text);
 }
 
+/// SocketAddr::to_string() appended to `out`.
+inline void write_socket_addr(AddressText& out, const SocketAddr& addr) noexcept {
+    if (addr.address().is_v4()) {
+        write_ip(out, addr.address());
+    } else {
+        out.push_back('[');
+        write_ip(out, addr.address());
+        out.push_back(']');
+    }
+    out.push_back(':');
+    out.append_decimal(addr.port());
+}
+
 }  // namespace detail
+
+inline std::string SocketAddr::to_string() const {
+    detail::AddressText text;
+    detail::write_socket_addr(text, *this);
+    return text.str();
+}
 
 inline Parsed<SocketAddr> SocketAddr::parse(std::string_view text) {
     if (auto address = detail::read_whole_socket_addr(text)) return *address;
