@@ -17,6 +17,9 @@
 #   --hold-rounds N   rounds of idle-connection runs (default 2; memory varies much less than time)
 #   --hold-plain N, --hold-tls N, --hold-seconds S
 #                     idle connections held (default 2000 and 1000) and for how long (default 2)
+#   --core-rounds N   rounds of the multi-core comparison (default 3; 0 skips it): berth serve with
+#                     --threads 2 and socket.reuse-port against --threads 1, neither pinned, plain connections at
+#                     concurrency 4x --concurrency; reports the rate and the server CPU per connection
 #
 # berth serve runs as `berth serve CONFIG --threads 1` (one I/O thread, like the yardsticks) with a self-signed
 # ECDSA P-256 certificate of its own making, the same kind the TLS yardstick makes. BERTH_SERVE_ARGS adds
@@ -35,6 +38,7 @@ concurrency=8
 hold_plain=2000
 hold_tls=1000
 hold_seconds=2
+core_rounds=3
 
 die() { echo "side_by_side: $*" >&2; exit 2; }
 positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 takes a positive whole number"; echo "$2"; }
@@ -50,11 +54,12 @@ while [[ $# -gt 0 ]]; do
     --hold-plain) hold_plain=$(positive "$1" "${2:-}"); shift 2 ;;
     --hold-tls) hold_tls=$(positive "$1" "${2:-}"); shift 2 ;;
     --hold-seconds) hold_seconds=$(positive "$1" "${2:-}"); shift 2 ;;
+    --core-rounds) [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--core-rounds takes a whole number"; core_rounds=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
-(( rounds <= 20 && hold_rounds <= 20 && seconds <= 60 && hold_seconds <= 60 )) ||
+(( rounds <= 20 && hold_rounds <= 20 && core_rounds <= 20 && seconds <= 60 && hold_seconds <= 60 )) ||
   die "at most 20 rounds of 60 seconds: keep it bounded"
 
 # ---- build ----
@@ -164,10 +169,14 @@ fi
 
 serve_args="--threads 1 ${BERTH_SERVE_ARGS:-}"
 
-# start_berth NAME: berth serve with a plain SMTP listener and an implicit-TLS one (berth's defaults otherwise);
-# sets started_pid, plain_port, tls_port. Returns 1 (the reason is in NAME.err) when it does not come up.
+# start_berth NAME [PIN] [ARGS] [TOML]: berth serve with a plain SMTP listener and an implicit-TLS one (berth's
+# defaults otherwise, plus the TOML lines given for both); PIN "pin" (the default) runs it on the servers' CPU,
+# ARGS replaces "$serve_args". Sets started_pid, plain_port, tls_port. Returns 1 (the reason is in NAME.err) when
+# it does not come up.
 start_berth() {
-  local name=$1
+  local name=$1 pin=${2:-pin} args=${3:-$serve_args} extra=${4:-}
+  local pin_command=("${server_pin[@]}")
+  [[ $pin == pin ]] || pin_command=()
   plain_port=$(free_port)
   tls_port=$(free_port)
   while [[ "$tls_port" == "$plain_port" ]]; do tls_port=$(free_port); done
@@ -176,14 +185,16 @@ start_berth() {
 bind = ["127.0.0.1:$plain_port"]
 protocol = "smtp"
 tls.enable = false
+$extra
 
 [server.listener.bench-tls]
 bind = ["127.0.0.1:$tls_port"]
 protocol = "smtp"
 tls.implicit = true
+$extra
 EOF
-  # shellcheck disable=SC2086  # serve_args is a list of words
-  "${server_pin[@]}" "$berth" serve "$work/$name.toml" $serve_args >"$work/$name.out" 2>"$work/$name.err" &
+  # shellcheck disable=SC2086  # args is a list of words
+  "${pin_command[@]}" "$berth" serve "$work/$name.toml" $args >"$work/$name.out" 2>"$work/$name.err" &
   started_pid=$!
   pids+=("$started_pid")
   for _ in $(seq 150); do
@@ -201,7 +212,9 @@ measure() {
   local key=$1 port=$2 pid=$3 mode=$4
   shift 4
   local out
-  out=$(timeout --kill-after=5 $((seconds + hold_seconds + 90)) "${client_pin[@]}" "$load" "$mode" \
+  local pin_command=("${client_pin[@]}")
+  [[ ${measure_unpinned:-0} == 1 ]] && pin_command=()
+  out=$(timeout --kill-after=5 $((seconds + hold_seconds + 90)) "${pin_command[@]}" "$load" "$mode" \
           --target "127.0.0.1:$port" --server-pid "$pid" "$@" 2>&1) || {
     echo "   $key: berth_load failed:"; tail -6 <<<"$out" | sed 's/^/     /'
     return 0
@@ -304,6 +317,24 @@ for round in $(seq "$hold_rounds"); do
   fi
 done
 
+# The multi-core comparison: one server at a time, unpinned, so that two I/O threads can use both CPUs.
+if (( berth_up && core_rounds > 0 )); then
+  measure_unpinned=1
+  for round in $(seq "$core_rounds"); do
+    echo "-- round $round of $core_rounds: one I/O thread against two (socket.reuse-port)"
+    for threads in 1 2; do
+      if start_berth "berth-threads-$threads" unpinned "--threads $threads ${BERTH_SERVE_ARGS:-}" "socket.reuse-port = true"; then
+        measure "threads-$threads" "$plain_port" "$started_pid" connect-rate --seconds "$seconds" \
+          --concurrency $((concurrency * 4))
+      else
+        echo "   threads-$threads: berth serve did not start: $(tail -1 "$work/berth-threads-$threads.err")"
+      fi
+      stop_servers
+    done
+  done
+  measure_unpinned=0
+fi
+
 # ---- the table ----
 pending="pending (${serve_note})"
 (( serve_available && ! berth_up )) && pending="berth serve did not start"
@@ -320,6 +351,14 @@ echo "| memory per idle connection (VmRSS growth, median of $hold_rounds) | bert
 echo "|---|---|---|---|"
 echo "| plain ($hold_plain connections) | $(berth_or_pending bytes hold-berth-plain) | $(bytes hold-epoll) | <= 1 KB |"
 echo "| TLS 1.3 ($hold_tls connections) | $(berth_or_pending bytes hold-berth-tls) | $(bytes hold-tls) | <= 8 KB |"
+if (( berth_up && core_rounds > 0 )); then
+  echo
+  echo "| berth serve, plain connections, nothing pinned | --threads 2 / --threads 1: median (range) |"
+  echo "|---|---|"
+  echo "| connections per second (the client's limit on this machine) | $(ratios threads-2 threads-1 rate_per_s) |"
+  echo "| server CPU per connection | $(ratios threads-2 threads-1 server_cpu_us_per_connection) |"
+  echo "| server CPU in all | $(ratios threads-2 threads-1 server_cpu_s) |"
+fi
 echo
 echo "Ratios are per round (adjacent runs), so machine load shared by both sides cancels; the A/A column is the"
 echo "noise floor: two copies of the same yardstick should read 1.000."

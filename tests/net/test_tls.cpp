@@ -2,6 +2,7 @@
 
 #include <berth/net/server.hpp>
 
+#include <asio/redirect_error.hpp>
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
 

@@ -7,14 +7,15 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <asio/read_until.hpp>
-#include <asio/use_awaitable.hpp>
+#include <asio/ssl/error.hpp>
 #include <asio/write.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <mutex>
+#include <string>
 
 #include "berth/net.hpp"
 #include "greeter.hpp"
@@ -86,50 +87,120 @@ using ServePolicies = Policies<>::with_events<ServeLog>;
 using ServeServer = BasicServer<asio::ip::tcp, asio::any_io_executor, ServePolicies>;
 
 /// One conversation: greet, answer line by line, upgrade on STARTTLS, stop on QUIT or at shutdown.
-asio::awaitable<void> converse_or_throw(Session& session, std::string host, std::string status_page) {
-    serve::Greeter greeter(session.listener().protocol, session.starttls_available(), session.tls_active(),
-                           std::move(host), std::move(status_page));
-    auto send = [&session](const std::string& text) {
-        return asio::async_write(session.stream(), asio::buffer(text), asio::use_awaitable);
-    };
-    if (auto hello = greeter.greeting(); !hello.empty()) co_await send(hello);
-    std::string input;
-    for (;;) {
-        // A line longer than 4 KiB ends the session (read_until fails with not_found).
-        const std::size_t n = co_await asio::async_read_until(session.stream(), asio::dynamic_buffer(input, 4096),
-                                                              "\n", asio::use_awaitable);
-        std::string line = input.substr(0, n - 1);
-        input.erase(0, n);
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        const serve::Reply reply = greeter.on_line(line);
-        if (!reply.text.empty()) co_await send(reply.text);
-        if (reply.then == serve::Reply::Then::close) co_return;
-        if (reply.then == serve::Reply::Then::start_tls) {
-            input.clear();  // nothing sent before the handshake may count after it
-            co_await session.async_starttls(asio::use_awaitable);
-            if (auto after = greeter.on_tls_established(); !after.empty()) co_await send(after);
-        }
-        if (session.server_stopping()) co_return;
-    }
-}
+/// Written as completion handlers rather than a coroutine, and waiting for the client with
+/// async_wait_readable before any buffer exists: an idle connection holds this small object and
+/// nothing else of its own (docs/performance.md).
+template <class Done>
+class Conversation {
+public:
+    using Owner = std::unique_ptr<Conversation>;
 
-/// A client that hangs up is the normal end of a conversation, not an error worth a log line.
-asio::awaitable<void> converse(Session& session, std::string host, std::string status_page) {
-    try {
-        co_await converse_or_throw(session, std::move(host), std::move(status_page));
-    } catch (const std::system_error& e) {
-        const auto code = e.code();
-        if (code == asio::error::eof || code == asio::error::connection_reset || code == asio::error::broken_pipe ||
-            code == asio::error::operation_aborted || code == asio::ssl::error::stream_truncated)
-            co_return;
-        throw;
+    static void start(Session& session, std::string_view host, std::string_view status_page, Done done) {
+        Owner self(new Conversation(session, host, status_page, std::move(done)));
+        std::string hello = self->greeter_.greeting();
+        if (hello.empty()) return next_line(std::move(self));
+        send(std::move(self), std::move(hello), serve::Reply::Then::keep);
     }
-}
+
+private:
+    /// Longer lines end the session.
+    static constexpr std::size_t longest_line = 4096;
+    static constexpr std::size_t read_size = 512;
+
+    Conversation(Session& session, std::string_view host, std::string_view status_page, Done done)
+        : session_(session),
+          greeter_(session.listener().protocol, session.starttls_available(), session.tls_active(), host, status_page),
+          done_(std::move(done)) {}
+
+    static void send(Owner self, std::string text, serve::Reply::Then then) {
+        self->output_ = std::move(text);
+        Conversation& c = *self;
+        asio::async_write(c.session_.stream(), asio::buffer(c.output_),
+                          [self = std::move(self), then](std::error_code ec, std::size_t) mutable {
+                              if (ec) return finish(std::move(self), ec);
+                              self->output_ = std::string();
+                              after_reply(std::move(self), then);
+                          });
+    }
+
+    static void after_reply(Owner self, serve::Reply::Then then) {
+        if (then == serve::Reply::Then::close || self->session_.server_stopping()) return finish(std::move(self), {});
+        if (then == serve::Reply::Then::start_tls) {
+            self->input_ = std::string();  // nothing sent before the handshake may count after it
+            Conversation& c = *self;
+            c.session_.async_starttls([self = std::move(self)](std::error_code ec) mutable {
+                if (ec) return finish(std::move(self), ec);
+                std::string after = self->greeter_.on_tls_established();
+                if (after.empty()) return next_line(std::move(self));
+                send(std::move(self), std::move(after), serve::Reply::Then::keep);
+            });
+            return;
+        }
+        next_line(std::move(self));
+    }
+
+    /// Answers the next complete line, or waits for more bytes.
+    static void next_line(Owner self) {
+        const std::size_t end = self->input_.find('\n');
+        if (end == std::string::npos) {
+            if (self->input_.size() >= longest_line) return finish(std::move(self), {});
+            if (self->input_.empty()) return wait(std::move(self));
+            return read(std::move(self));
+        }
+        std::string_view line(self->input_.data(), end);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        serve::Reply reply = self->greeter_.on_line(line);
+        self->input_.erase(0, end + 1);
+        if (self->input_.empty()) self->input_ = std::string();  // give the buffer back while idle
+        if (reply.text.empty()) return after_reply(std::move(self), reply.then);
+        send(std::move(self), std::move(reply.text), reply.then);
+    }
+
+    static void wait(Owner self) {
+        Conversation& c = *self;
+        c.session_.async_wait_readable([self = std::move(self)](std::error_code ec) mutable {
+            if (ec) return finish(std::move(self), ec);
+            read(std::move(self));
+        });
+    }
+
+    static void read(Owner self) {
+        Conversation& c = *self;
+        const std::size_t old_size = c.input_.size();
+        c.input_.resize(old_size + read_size);
+        c.session_.stream().async_read_some(
+            asio::buffer(c.input_.data() + old_size, read_size),
+            [self = std::move(self), old_size](std::error_code ec, std::size_t n) mutable {
+                self->input_.resize(old_size + n);
+                if (ec) return finish(std::move(self), ec);
+                next_line(std::move(self));
+            });
+    }
+
+    /// A client that hangs up is the normal end of a conversation, not an error worth a log line.
+    static void finish(Owner self, std::error_code ec) {
+        if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+            ec == asio::error::operation_aborted || ec == asio::ssl::error::stream_truncated)
+            ec = {};
+        Done done = std::move(self->done_);
+        self.reset();
+        std::move(done)(ec);
+    }
+
+    Session& session_;
+    serve::Greeter greeter_;
+    Done done_;
+    std::string output_;
+    std::string input_;
+};
 
 struct Converse {
     std::shared_ptr<const std::string> host;
     std::shared_ptr<const std::string> status_page;
-    asio::awaitable<void> operator()(Session& session) const { return converse(session, *host, *status_page); }
+    template <class Done>
+    void operator()(Session& session, Done done) const {
+        Conversation<Done>::start(session, *host, *status_page, std::move(done));
+    }
 };
 
 std::string describe(const ResolvedListener& l) {

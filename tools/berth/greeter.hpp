@@ -21,15 +21,17 @@ struct Reply {
 class Greeter {
 public:
     /// `starttls_allowed`: the listener has useTls && !tlsImplicit (SPEC §5); `tls_active`: the
-    /// connection is already TLS (implicit TLS, or after STARTTLS).
-    Greeter(Protocol protocol, bool starttls_allowed, bool tls_active, std::string host, std::string status_page = {})
-        : protocol_(protocol), starttls_allowed_(starttls_allowed), tls_active_(tls_active), host_(std::move(host)),
-          status_page_(std::move(status_page)) {}
+    /// connection is already TLS (implicit TLS, or after STARTTLS). `host` and `status_page` are kept
+    /// as views: one copy serves every connection, so they must outlive the greeter.
+    Greeter(Protocol protocol, bool starttls_allowed, bool tls_active, std::string_view host,
+            std::string_view status_page = {})
+        : protocol_(protocol), starttls_allowed_(starttls_allowed), tls_active_(tls_active), host_(host),
+          status_page_(status_page) {}
 
     [[nodiscard]] std::string greeting() const {
         switch (protocol_) {
-        case Protocol::smtp: return "220 " + host_ + " ESMTP berth\r\n";
-        case Protocol::lmtp: return "220 " + host_ + " LMTP berth\r\n";
+        case Protocol::smtp: return "220 " + std::string(host_) + " ESMTP berth\r\n";
+        case Protocol::lmtp: return "220 " + std::string(host_) + " LMTP berth\r\n";
         case Protocol::imap: return "* OK [CAPABILITY " + imap_capabilities() + "] berth IMAP ready\r\n";
         case Protocol::pop3: return "+OK berth POP3 ready\r\n";
         case Protocol::manage_sieve: return sieve_capabilities() + "OK \"berth ManageSieve ready\"\r\n";
@@ -66,8 +68,8 @@ private:
     Protocol protocol_;
     bool starttls_allowed_;
     bool tls_active_;
-    std::string host_;
-    std::string status_page_;
+    std::string_view host_;
+    std::string_view status_page_;
     bool http_request_seen_ = false;
 
     static std::string upper_word(std::string_view line, std::size_t& rest) {
@@ -83,8 +85,8 @@ private:
         const std::string verb = upper_word(line, rest);
         const bool lmtp = protocol_ == Protocol::lmtp;
         if ((!lmtp && (verb == "EHLO" || verb == "HELO")) || (lmtp && verb == "LHLO")) {
-            if (verb == "HELO") return {"250 " + host_ + "\r\n"};
-            std::string out = "250-" + host_ + " greets " + std::string(line.substr(rest)) + "\r\n";
+            if (verb == "HELO") return {"250 " + std::string(host_) + "\r\n"};
+            std::string out = "250-" + std::string(host_) + " greets " + std::string(line.substr(rest)) + "\r\n";
             if (offers_starttls()) out += "250-STARTTLS\r\n";
             return {out + "250-PIPELINING\r\n250 8BITMIME\r\n"};
         }
@@ -159,7 +161,7 @@ private:
         }
         if (!line.empty()) return {};  // a header line
         return {"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: " +
-                    std::to_string(status_page_.size()) + "\r\n\r\n" + status_page_,
+                    std::to_string(status_page_.size()) + "\r\n\r\n" + std::string(status_page_),
                 Reply::Then::close};
     }
 };

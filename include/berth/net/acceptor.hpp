@@ -11,9 +11,9 @@
 #include <asio/buffer.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
-#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
@@ -68,9 +68,16 @@ public:
         }
     }
 
+    /// Counts the session as live from its accept (the block made ahead for the next accept is not one).
+    void mark_accepted() noexcept {
+        accepted_ = true;
+        shared_->session_created();
+    }
+
     BasicSession<Protocol> session;
     std::optional<Permit> permit;
     asio::cancellation_signal cancellation;
+    bool ended = false;                // set on the session's executor when the session is over
     SessionState* previous = nullptr;  // the acceptor's registry, touched on the acceptor's executor only
     SessionState* next = nullptr;
 
@@ -78,21 +85,21 @@ private:
     SessionState(const asio::any_io_executor& executor, ListenerRuntime& listener, SessionServices& services,
                  ServerShared& shared)
         : session(executor, listener.config, listener.tls_context ? &*listener.tls_context : nullptr, services, *this),
-          shared_(&shared) {
-        shared.session_created();
-    }
+          shared_(&shared) {}
 
     void destroy() noexcept override {
         using Pool = BlockPool<sizeof(SessionState), alignof(SessionState)>;
         ServerShared& shared = *shared_;
         const bool had_permit = permit.has_value();
+        const bool was_accepted = accepted_;
         this->~SessionState();  // gives the permit back, closes the socket
         Pool::deallocate(this);
         if (had_permit) shared.permits.permit_released();
-        shared.session_destroyed();
+        if (was_accepted) shared.session_destroyed();
     }
 
     ServerShared* shared_;
+    bool accepted_ = false;
 };
 
 }  // namespace detail
@@ -181,8 +188,7 @@ public:
         requires SessionHandler<Handler, session_type>
     void start(Handler& handler) {
         running_.store(true, std::memory_order_release);
-        asio::co_spawn(executor_, accept_loop(handler),
-                       [this](std::exception_ptr) { running_.store(false, std::memory_order_release); });
+        asio::dispatch(executor_, [this, &handler] { accept_next(handler); });
     }
 
     /// Stops accepting and closes the listening socket (from any thread; takes effect on the acceptor's
@@ -218,8 +224,7 @@ public:
 
 private:
     using state_type = detail::SessionState<Protocol, permit_type>;
-    using awaitable_token = asio::use_awaitable_t<Executor>;
-    using session_token = asio::use_awaitable_t<>;
+    using state_ref = detail::Ref<state_type>;
     static constexpr auto busy_reply_longest_wait = std::chrono::milliseconds(5000);
 
     std::optional<SetupFailure> fail(std::string step, std::error_code ec) {
@@ -244,22 +249,6 @@ private:
         return policies_->connection_limit.try_acquire(listener_->connections);
     }
 
-    asio::awaitable<std::optional<permit_type>, Executor> wait_for_permit() {
-        for (;;) {
-            if (stopping_) co_return std::nullopt;
-            if (auto permit = try_acquire()) co_return permit;
-            shared_->permits.enter_wait(*this);
-            if (auto permit = try_acquire()) {
-                shared_->permits.leave_wait(*this);
-                co_return permit;
-            }
-            permit_timer_.expires_at(std::chrono::steady_clock::time_point::max());
-            std::error_code ignored;
-            co_await permit_timer_.async_wait(asio::redirect_error(awaitable_token{}, ignored));
-            shared_->permits.leave_wait(*this);
-        }
-    }
-
     // ---- the registry of this acceptor's sessions, on the acceptor's executor ----
     void link(state_type* state) noexcept {
         state->add_ref();
@@ -277,64 +266,112 @@ private:
         state->release();
     }
 
-    // ---- the accept loop ----
+    // ---- the accept loop: a chain of completion handlers on the acceptor's executor ----
+    // Callbacks rather than a coroutine: a connection costs a few hundred nanoseconds of this loop's
+    // time, and every coroutine resumption and type-erased dispatch on the way is a measurable share.
+
     asio::any_io_executor new_session_executor() const {
         if (strand_per_session_) return asio::make_strand(session_executor_);
         return session_executor_;
     }
 
     template <class Handler>
-    asio::awaitable<void, Executor> accept_loop(Handler& handler) {
-        std::chrono::milliseconds pause{0};
-        detail::Ref<state_type> next;
-        while (!stopping_) {
-            std::error_code ec;
-            try {
-                if (!next) next = state_type::create(new_session_executor(), *listener_, *this, *shared_);
-            } catch (const std::bad_alloc&) {
-                ec = std::make_error_code(std::errc::not_enough_memory);
-            }
-            if (!ec) co_await acceptor_.async_accept(next->session.socket(), asio::redirect_error(awaitable_token{}, ec));
-            if (ec) {
-                const AcceptErrorAction action = policies_->accept_errors.classify(ec);
-                if (stopping_ || action == AcceptErrorAction::stop) break;
-                if (action == AcceptErrorAction::skip) continue;
-                pause = policies_->accept_errors.next_backoff(pause);
-                report_backoff(ec, pause);
-                backoff_timer_.expires_after(pause);
-                co_await backoff_timer_.async_wait(asio::redirect_error(awaitable_token{}, ec));
-                continue;
-            }
-            pause = std::chrono::milliseconds(0);
-            detail::Ref<state_type> state = std::move(next);
-            if (!prepare(*state)) continue;
-            const bool needs_proxy_header = trusted(state->session.tcp_peer());
+    void accept_next(Handler& handler) {
+        if (stopping_) return loop_ended();
+        std::error_code ec;
+        try {
+            if (!next_) next_ = state_type::create(new_session_executor(), *listener_, *this, *shared_);
+        } catch (const std::bad_alloc&) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+        }
+        if (ec) return accept_failed(handler, ec);
+        acceptor_.async_accept(next_->session.socket(), peer_endpoint_,
+                               [this, &handler](std::error_code error) { accepted(handler, error); });
+    }
+
+    template <class Handler>
+    void accept_failed(Handler& handler, std::error_code ec) {
+        const AcceptErrorAction action = policies_->accept_errors.classify(ec);
+        if (stopping_ || action == AcceptErrorAction::stop) return loop_ended();
+        if (action == AcceptErrorAction::skip) return accept_next(handler);
+        pause_ = policies_->accept_errors.next_backoff(pause_);
+        report_backoff(ec, pause_);
+        backoff_timer_.expires_after(pause_);
+        backoff_timer_.async_wait([this, &handler](std::error_code) { accept_next(handler); });
+    }
+
+    void loop_ended() noexcept {
+        next_ = {};  // the block made ahead for the next accept
+        running_.store(false, std::memory_order_release);
+    }
+
+    template <class Handler>
+    void accepted(Handler& handler, std::error_code ec) {
+        if (ec) return accept_failed(handler, ec);
+        pause_ = std::chrono::milliseconds(0);
+        state_ref state = std::move(next_);
+        state->mark_accepted();
+        if (!prepare(*state)) return accept_next(handler);
+        const bool needs_proxy_header = trusted(state->session.tcp_peer());
+        if constexpr (PolicyBundle::overload_type::waits_for_permit) {
+            // Backpressure: this acceptor holds the connection it has and accepts nothing more until a
+            // permit frees; later connections wait in the kernel's backlog.
+            return wait_for_permit(handler, std::move(state), needs_proxy_header);
+        } else {
             bool refused = false;
-            if constexpr (PolicyBundle::overload_type::waits_for_permit) {
-                // Backpressure: this acceptor holds the connection it has and accepts nothing more until
-                // a permit frees; later connections wait in the kernel's backlog.
-                state->permit = co_await wait_for_permit();
-                if (!state->permit) {
-                    state->session.close();
-                    break;
-                }
-            } else if (!needs_proxy_header) {
+            if (!needs_proxy_header) {
                 state->permit = try_acquire();
                 if (!state->permit) {
                     report(EventKind::refused_over_limit, state->session.peer(), {}, {});
                     if (policies_->overload.busy_reply(listener_->config).empty()) {
                         state->session.close();
-                        continue;
+                        return accept_next(handler);
                     }
                     refused = true;
                 }
             }
-            try {
-                spawn(std::move(state), handler, needs_proxy_header, refused);
-            } catch (const std::bad_alloc&) {
-                pause = policies_->accept_errors.next_backoff(pause);
-                report_backoff(std::make_error_code(std::errc::not_enough_memory), pause);
+            launch(handler, std::move(state), needs_proxy_header, refused);
+            accept_next(handler);
+        }
+    }
+
+    template <class Handler>
+    void wait_for_permit(Handler& handler, state_ref state, bool needs_proxy_header) {
+        if (stopping_) {
+            state->session.close();
+            return loop_ended();
+        }
+        std::optional<permit_type> permit = try_acquire();
+        if (!permit) {
+            shared_->permits.enter_wait(*this);
+            permit = try_acquire();
+            if (!permit) {
+                permit_timer_.expires_at(std::chrono::steady_clock::time_point::max());
+                permit_timer_.async_wait([this, &handler, state = std::move(state), needs_proxy_header](
+                                             std::error_code) mutable {
+                    shared_->permits.leave_wait(*this);
+                    wait_for_permit(handler, std::move(state), needs_proxy_header);
+                });
+                return;
             }
+            shared_->permits.leave_wait(*this);
+        }
+        state->permit = std::move(permit);
+        launch(handler, std::move(state), needs_proxy_header, false);
+        accept_next(handler);
+    }
+
+    template <class Handler>
+    void launch(Handler& handler, state_ref state, bool needs_proxy_header, bool refused) {
+        try {
+            link(state.get());
+            auto executor = state->session.get_executor();
+            asio::dispatch(executor, [this, &handler, state = std::move(state), needs_proxy_header, refused]() mutable {
+                begin_session(handler, std::move(state), needs_proxy_header, refused);
+            });
+        } catch (const std::bad_alloc&) {
+            pause_ = policies_->accept_errors.next_backoff(pause_);
+            report_backoff(std::make_error_code(std::errc::not_enough_memory), pause_);
         }
     }
 
@@ -365,13 +402,7 @@ private:
     /// when the connection is already closed.
     bool prepare(state_type& state) {
         session_type& session = state.session;
-        std::error_code ec;
-        const auto remote = session.socket().remote_endpoint(ec);
-        if (ec) {  // the peer is already gone
-            session.close();
-            return false;
-        }
-        session.set_peers(to_socket_addr(remote));
+        session.set_peers(to_socket_addr(peer_endpoint_));
         report(EventKind::accepted, session.peer(), {}, {});
         const AcceptedSocket accepted{session.tcp_peer(), plan_.address.address().is_v6()};
         if (const OptionFailure option =
@@ -383,62 +414,178 @@ private:
         return true;
     }
 
-    /// Runs the session coroutine on the session's strand; the acceptor's registry holds it until the
-    /// coroutine has ended, so shutdown can cancel it.
+    // ---- one session, on its own executor: PROXY header, permit, busy reply, implicit TLS, handler ----
+
     template <class Handler>
-    void spawn(detail::Ref<state_type> state, Handler& handler, bool needs_proxy_header, bool refused) {
-        link(state.get());
-        auto executor = state->session.get_executor();
-        asio::co_spawn(executor, run_session(state, handler, needs_proxy_header, refused),
-                       asio::bind_cancellation_slot(state->cancellation.slot(),
-                                                    [this, state](std::exception_ptr) mutable {
-                                                        asio::post(executor_, [this, state = std::move(state)] {
-                                                            unlink(state.get());
-                                                        });
-                                                    }));
+    void begin_session(Handler& handler, state_ref state, bool needs_proxy_header, bool refused) {
+        if (needs_proxy_header) {
+            session_type& session = state->session;
+            session.arm_deadline(listener_->config.tls_timeout);
+            async_read_proxy_header(session.stream().plain(), policies_->proxy_protocol.limits(),
+                                    [this, &handler, state = std::move(state)](ProxyReadResult result) mutable {
+                                        proxy_header_read(handler, std::move(state), std::move(result));
+                                    });
+            return;
+        }
+        after_proxy_header(handler, std::move(state), refused);
+    }
+
+    /// A trusted peer's PROXY header, read within tlsTimeout: any problem is reported and closes.
+    template <class Handler>
+    void proxy_header_read(Handler& handler, state_ref state, ProxyReadResult result) {
+        session_type& session = state->session;
+        std::error_code error = session.disarm_deadline() ? std::error_code(asio::error::timed_out) : result.error;
+        std::string_view detail = result.parse.failed() ? describe(result.parse.error) : std::string_view{};
+        if (!error && !policies_->proxy_protocol.accepts(result.parse.header.version)) {
+            error = make_error_code(NetError::proxy_header_invalid);
+            detail = result.parse.header.version == ProxyVersion::v1 ? "PROXY v1 is not accepted"
+                                                                      : "PROXY v2 is not accepted";
+        }
+        if (error) {
+            if (!stopping()) report(EventKind::proxy_error, session.peer(), error, detail);
+            return end_without_handler(std::move(state));
+        }
+        session.set_proxy_header(std::move(result.parse.header));
+        bool refused = false;
+        if (!state->permit) {
+            // SPEC §5: the permit is taken after the header (the header decides who the client is).
+            state->permit = try_acquire();
+            if (!state->permit) {
+                report(EventKind::refused_over_limit, session.peer(), {}, {});
+                if (policies_->overload.busy_reply(listener_->config).empty()) return end_without_handler(std::move(state));
+                refused = true;
+            }
+        }
+        after_proxy_header(handler, std::move(state), refused);
     }
 
     template <class Handler>
-    asio::awaitable<void> run_session(detail::Ref<state_type> state, Handler& handler, bool needs_proxy_header,
-                                      bool refused) {
-        session_type& session = state->session;
+    void after_proxy_header(Handler& handler, state_ref state, bool refused) {
+        if (refused) return send_busy_reply(std::move(state));
         const ResolvedListener& config = listener_->config;
-
-        if (needs_proxy_header) {
-            if (!co_await read_proxy_header(session)) co_return;
-            if (!state->permit) {
-                // SPEC §5: the permit is taken after the header (the header decides who the client is).
-                state->permit = try_acquire();
-                if (!state->permit) {
-                    report(EventKind::refused_over_limit, session.peer(), {}, {});
-                    refused = true;
-                    if (policies_->overload.busy_reply(config).empty()) {
-                        session.close();
-                        co_return;
-                    }
-                }
-            }
-        }
-        if (refused) {
-            co_await send_busy_reply(session);
-            co_return;
-        }
         if (config.use_tls && config.tls_implicit) {
-            std::error_code ec;
-            co_await session.async_implicit_tls(asio::redirect_error(session_token{}, ec));
-            if (ec) co_return;  // reported and closed by the handshake
+            session_type& session = state->session;
+            session.async_implicit_tls([this, &handler, state = std::move(state)](std::error_code ec) mutable {
+                if (ec) return end_without_handler(std::move(state));  // reported and closed by the handshake
+                run_handler(handler, std::move(state));
+            });
+            return;
+        }
+        run_handler(handler, std::move(state));
+    }
+
+    /// The overload policy's busy line, then an orderly close (see BusyReplyOp), within min(tlsTimeout, 5 s).
+    void send_busy_reply(state_ref state) {
+        session_type& session = state->session;
+        const std::string_view reply = policies_->overload.busy_reply(listener_->config);
+        const auto timeout = std::min(std::chrono::milliseconds(listener_->config.tls_timeout.milliseconds()),
+                                      std::chrono::milliseconds(busy_reply_longest_wait));
+        session.arm_deadline(timeout);
+        asio::async_write(session.socket(), asio::buffer(reply.data(), reply.size()),
+                          BusyReply{this, std::move(state)});
+    }
+
+    /// After the busy line: the send side is shut down and what the client still sends is read and
+    /// dropped until it closes (or the deadline), so the kernel does not answer it with a reset that
+    /// could destroy the line before the client reads it.
+    struct BusyReply {
+        BasicAcceptor* acceptor;
+        state_ref state;
+        bool draining = false;
+
+        void operator()(std::error_code ec, std::size_t) {
+            session_type& session = state->session;
+            if (!ec && !draining) {
+                draining = true;
+                session.socket().shutdown(session_type::socket_type::shutdown_send, ec);
+            }
+            auto& sink = session.stream().plain().prefix();
+            sink.clear();
+            const auto space = sink.free_space();
+            if (ec || space.empty()) {
+                sink.clear();
+                session.disarm_deadline();
+                BasicAcceptor* owner = acceptor;
+                owner->end_without_handler(std::move(state));
+                return;
+            }
+            session.socket().async_read_some(asio::buffer(space.data(), space.size()), std::move(*this));
+        }
+    };
+
+    // ---- the handler, whatever its shape ----
+
+    /// What a callback handler calls when its session is over: once, with an error code (an error
+    /// other than the client going away is reported). Carries the session's executor and its
+    /// cancellation slot, so it can be passed as the completion token of the session's operations.
+    class SessionDone {
+    public:
+        using executor_type = asio::any_io_executor;
+        using cancellation_slot_type = asio::cancellation_slot;
+
+        SessionDone(BasicAcceptor* acceptor, state_ref state) noexcept
+            : acceptor_(acceptor), state_(std::move(state)) {}
+        SessionDone(SessionDone&&) noexcept = default;
+        SessionDone& operator=(SessionDone&&) noexcept = default;
+
+        executor_type get_executor() const noexcept { return state_->session.get_executor(); }
+        cancellation_slot_type get_cancellation_slot() const noexcept { return state_->cancellation.slot(); }
+
+        void operator()(std::error_code ec = {}) {
+            if (!state_) return;
+            std::exception_ptr failure;
+            if (ec) failure = std::make_exception_ptr(std::system_error(ec));
+            acceptor_->end_session(std::move(state_), failure);
         }
 
+    private:
+        BasicAcceptor* acceptor_;
+        state_ref state_;
+    };
+
+    template <class Handler>
+    void run_handler(Handler& handler, state_ref state) {
         listener_->stats.session_started();
-        std::exception_ptr failure;
-        try {
-            co_await run_session_handler(handler, session);
-        } catch (...) {
-            failure = std::current_exception();
+        session_type& session = state->session;
+        if constexpr (CallbackSessionHandler<Handler, session_type>) {
+            try {
+                handler(session, SessionDone(this, state));
+            } catch (...) {
+                end_session(std::move(state), std::current_exception());
+            }
+        } else if constexpr (CoroutineSessionHandler<Handler, session_type>) {
+            auto slot = state->cancellation.slot();
+            asio::co_spawn(session.get_executor(), handler(session),
+                           asio::bind_cancellation_slot(slot, [this, state = std::move(state)](
+                                                                  std::exception_ptr failure) mutable {
+                               end_session(std::move(state), failure);
+                           }));
+        } else {
+            auto slot = state->cancellation.slot();
+            asio::co_spawn(session.get_executor(), handler(session, asio::use_awaitable),
+                           asio::bind_cancellation_slot(slot, [this, state = std::move(state)](
+                                                                  std::exception_ptr failure, auto&&...) mutable {
+                               end_session(std::move(state), failure);
+                           }));
         }
+    }
+
+    /// The end of a session whose handler ran: once, whatever called it first.
+    void end_session(state_ref state, std::exception_ptr failure) {
+        if (state->ended) return;
+        state->ended = true;
         listener_->stats.session_finished();
-        if (failure && !stopping()) report_session_error(session, failure);
-        session.close();
+        if (failure && !stopping()) report_session_error(state->session, failure);
+        end_without_handler(std::move(state));
+    }
+
+    /// Closes the connection and takes the session out of the registry (on the acceptor's executor).
+    void end_without_handler(state_ref state) {
+        state->ended = true;
+        state->session.close();
+        if (!strand_per_session_) return unlink(state.get());  // one thread runs both: already there
+        state_type* raw = state.get();
+        asio::post(executor_, [this, raw, keep = std::move(state)] { unlink(raw); });
     }
 
     void report_session_error(session_type& session, std::exception_ptr failure) noexcept {
@@ -451,50 +598,6 @@ private:
         } catch (...) {
             report(EventKind::session_error, session.peer(), {}, "unknown exception");
         }
-    }
-
-    /// Reads the PROXY header of a trusted peer within tlsTimeout. False (reported, closed) on any problem.
-    asio::awaitable<bool> read_proxy_header(session_type& session) {
-        session.arm_deadline(listener_->config.tls_timeout);
-        ProxyReadResult result = co_await async_read_proxy_header(
-            session.stream().plain(), policies_->proxy_protocol.limits(), session_token{});
-        std::error_code error = session.disarm_deadline() ? std::error_code(asio::error::timed_out) : result.error;
-        std::string_view detail = result.parse.failed() ? describe(result.parse.error) : std::string_view{};
-        if (!error && !policies_->proxy_protocol.accepts(result.parse.header.version)) {
-            error = make_error_code(NetError::proxy_header_invalid);
-            detail = result.parse.header.version == ProxyVersion::v1 ? "PROXY v1 is not accepted"
-                                                                      : "PROXY v2 is not accepted";
-        }
-        if (error) {
-            if (!stopping()) report(EventKind::proxy_error, session.peer(), error, detail);
-            session.close();
-            co_return false;
-        }
-        session.set_proxy_header(std::move(result.parse.header));
-        co_return true;
-    }
-
-    /// The overload policy's busy line, then an orderly close: the send side is shut down and what the
-    /// client still sends is read and dropped, so the kernel does not answer it with a reset that
-    /// could destroy the line before the client reads it. Bounded by min(tlsTimeout, 5 s).
-    asio::awaitable<void> send_busy_reply(session_type& session) {
-        const std::string_view reply = policies_->overload.busy_reply(listener_->config);
-        const auto timeout = std::min(std::chrono::milliseconds(listener_->config.tls_timeout.milliseconds()),
-                                      std::chrono::milliseconds(busy_reply_longest_wait));
-        session.arm_deadline(timeout);
-        std::error_code ec;
-        co_await asio::async_write(session.socket(), asio::buffer(reply.data(), reply.size()),
-                                   asio::redirect_error(session_token{}, ec));
-        if (!ec) session.socket().shutdown(session_type::socket_type::shutdown_send, ec);
-        auto& sink = session.stream().plain().prefix();
-        while (!ec) {
-            sink.clear();
-            const auto space = sink.free_space();
-            co_await session.socket().async_read_some(asio::buffer(space.data(), space.size()),
-                                                      asio::redirect_error(session_token{}, ec));
-        }
-        session.disarm_deadline();
-        session.close();
     }
 
     Executor executor_;
@@ -510,7 +613,10 @@ private:
     detail::ServerShared* shared_;
     BindPlan plan_;
 
-    bool stopping_ = false;  // on the acceptor's executor
+    bool stopping_ = false;  // on the acceptor's executor, like the four below
+    state_ref next_;         // the session the next accept fills
+    endpoint_type peer_endpoint_;
+    std::chrono::milliseconds pause_{0};
     std::atomic<bool> running_{false};
     state_type* registry_head_ = nullptr;
     std::atomic<std::size_t> registry_size_{0};

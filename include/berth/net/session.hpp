@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -63,7 +64,7 @@ public:
 
     BasicSession(const executor_type& executor, const ResolvedListener& listener, asio::ssl::context* tls_context,
                  detail::SessionServices& services, detail::RefCounted& owner)
-        : stream_(executor), deadline_(executor), listener_(&listener), tls_context_(tls_context),
+        : stream_(executor), listener_(&listener), tls_context_(tls_context),
           services_(&services), owner_(&owner) {}
     BasicSession(const BasicSession&) = delete;
     BasicSession& operator=(const BasicSession&) = delete;
@@ -80,7 +81,8 @@ public:
     [[nodiscard]] const SocketAddr& peer() const noexcept { return peer_; }
     /// The TCP peer as the kernel reports it (the proxy, when there is one).
     [[nodiscard]] const SocketAddr& tcp_peer() const noexcept { return tcp_peer_; }
-    [[nodiscard]] const std::optional<ProxyHeader>& proxy_header() const noexcept { return proxy_header_; }
+    /// The PROXY header a trusted proxy sent; nullptr when there was none.
+    [[nodiscard]] const ProxyHeader* proxy_header() const noexcept { return proxy_header_.get(); }
     [[nodiscard]] const ResolvedListener& listener() const noexcept { return *listener_; }
 
     /// Bytes that arrived with the PROXY header and have not been read yet; reads of stream() return
@@ -127,8 +129,14 @@ public:
     /// Closes the socket at once; pending operations complete with `operation_aborted`.
     void close() noexcept {
         std::error_code ignored;
-        socket().shutdown(socket_type::shutdown_both, ignored);
         socket().close(ignored);
+    }
+
+    /// Completes when a read of stream() would find something (see SessionStream::async_wait_readable):
+    /// a handler that waits here between requests keeps no read buffer while the client is idle.
+    template <class Token>
+    auto async_wait_readable(Token&& token) {
+        return stream_.async_wait_readable(std::forward<Token>(token));
     }
 
 private:
@@ -149,8 +157,9 @@ private:
     void arm_deadline(std::chrono::milliseconds timeout) {
         ++deadline_step_;
         deadline_expired_ = false;
-        deadline_.expires_after(timeout);
-        deadline_.async_wait([this, step = deadline_step_, keep = detail::Ref<detail::RefCounted>(owner_)](
+        if (!deadline_) deadline_ = std::make_unique<asio::steady_timer>(get_executor());
+        deadline_->expires_after(timeout);
+        deadline_->async_wait([this, step = deadline_step_, keep = detail::Ref<detail::RefCounted>(owner_)](
                                  std::error_code ec) {
             if (ec || step != deadline_step_) return;
             deadline_expired_ = true;
@@ -162,7 +171,7 @@ private:
     /// Ends the current step; true when its deadline had passed.
     bool disarm_deadline() noexcept {
         ++deadline_step_;
-        deadline_.cancel();
+        deadline_.reset();  // cancels the wait; an idle connection keeps no timer
         return deadline_expired_;
     }
 
@@ -172,7 +181,7 @@ private:
     }
     void set_proxy_header(ProxyHeader header) {
         if (header.command == ProxyCommand::proxy && header.source) peer_ = unmapped_peer(*header.source);
-        proxy_header_ = std::move(header);
+        proxy_header_ = std::make_unique<ProxyHeader>(std::move(header));
     }
     static SocketAddr unmapped_peer(const SocketAddr& address) {
         if (auto v4 = address.address().mapped_v4()) return {*v4, address.port()};
@@ -182,7 +191,7 @@ private:
     struct HandshakeOp {
         BasicSession* session;
         bool implicit;
-        enum class Step { start, refused, handshaking } step = Step::start;
+        enum class Step { start, refused, out_of_memory, handshaking } step = Step::start;
 
         template <class Self>
         void operator()(Self& self, std::error_code ec = {}) {
@@ -195,13 +204,22 @@ private:
                     return;
                 }
                 step = Step::handshaking;
+                try {
+                    session->stream_.begin_tls(*session->tls_context_, implicit ? stream_type::TlsStart::implicit
+                                                                                : stream_type::TlsStart::starttls);
+                } catch (const std::bad_alloc&) {
+                    step = Step::out_of_memory;
+                    asio::post(session->get_executor(), std::move(self));
+                    return;
+                }
                 session->arm_deadline(session->listener_->tls_timeout);
-                session->stream_
-                    .begin_tls(*session->tls_context_,
-                               implicit ? stream_type::TlsStart::implicit : stream_type::TlsStart::starttls)
-                    .async_handshake(asio::ssl::stream_base::server, std::move(self));
+                session->stream_.tls()->async_handshake(std::move(self));
                 return;
             case Step::refused: self.complete(make_error_code(NetError::starttls_unavailable)); return;
+            case Step::out_of_memory:
+                ec = std::make_error_code(std::errc::not_enough_memory);
+                step = Step::handshaking;
+                [[fallthrough]];
             case Step::handshaking:
                 if (session->disarm_deadline()) ec = asio::error::timed_out;
                 if (ec) {
@@ -250,7 +268,8 @@ private:
     };
 
     stream_type stream_;
-    asio::steady_timer deadline_;
+    // Made when a step with a deadline starts, released when it ends: most of a session's life has none.
+    std::unique_ptr<asio::steady_timer> deadline_;
     std::uint32_t deadline_step_ = 0;
     bool deadline_expired_ = false;
     bool tls_failed_ = false;
@@ -260,7 +279,7 @@ private:
     detail::RefCounted* owner_;
     SocketAddr tcp_peer_{IpAddress::v4({0, 0, 0, 0}), 0};
     SocketAddr peer_{IpAddress::v4({0, 0, 0, 0}), 0};
-    std::optional<ProxyHeader> proxy_header_;
+    std::unique_ptr<ProxyHeader> proxy_header_;
 };
 
 using Session = BasicSession<asio::ip::tcp>;

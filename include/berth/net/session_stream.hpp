@@ -8,38 +8,53 @@
 #include <asio/async_result.hpp>
 #include <asio/buffer.hpp>
 #include <asio/post.hpp>
+#include <asio/socket_base.hpp>
 #include <asio/ssl/context.hpp>
-#include <asio/ssl/stream.hpp>
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <system_error>
 #include <utility>
 
+#include "berth/net/tls_stream.hpp"
+
 namespace berth {
 
 namespace detail {
 
-/// A fixed buffer for the bytes read before the session handler runs: the PROXY header while it is
-/// being parsed, then whatever followed it.
+/// The bytes read before the session handler runs: the PROXY header while it is being parsed, then
+/// whatever followed it. Its storage exists only while it holds bytes (or is being filled), so an idle
+/// connection carries none of it.
 class PrefixBuffer {
 public:
     static constexpr std::size_t capacity = 1024;
 
-    [[nodiscard]] std::span<std::uint8_t> free_space() noexcept { return {data_.data() + end_, capacity - end_}; }
+    /// Room to read into; empty when the storage cannot be allocated.
+    [[nodiscard]] std::span<std::uint8_t> free_space() noexcept {
+        if (!data_) data_.reset(new (std::nothrow) std::uint8_t[capacity]);
+        if (!data_) return {};
+        return {data_.get() + end_, capacity - end_};
+    }
     void commit(std::size_t n) noexcept { end_ += n; }
-    [[nodiscard]] std::span<const std::uint8_t> pending() const noexcept { return {data_.data() + begin_, end_ - begin_}; }
+    [[nodiscard]] std::span<const std::uint8_t> pending() const noexcept {
+        return data_ ? std::span<const std::uint8_t>(data_.get() + begin_, end_ - begin_)
+                     : std::span<const std::uint8_t>{};
+    }
     void consume(std::size_t n) noexcept {
         begin_ += n;
-        if (begin_ == end_) begin_ = end_ = 0;
+        if (begin_ == end_) clear();
     }
-    void clear() noexcept { begin_ = end_ = 0; }
+    void clear() noexcept {
+        begin_ = end_ = 0;
+        data_.reset();
+    }
 
 private:
-    std::array<std::uint8_t, capacity> data_{};
+    std::unique_ptr<std::uint8_t[]> data_;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
 };
@@ -99,7 +114,7 @@ class SessionStream {
 public:
     using executor_type = typename Socket::executor_type;
     using plain_stream_type = PrefixedStream<Socket>;
-    using tls_stream_type = asio::ssl::stream<plain_stream_type&>;
+    using tls_stream_type = TlsStream<plain_stream_type>;
     using lowest_layer_type = typename Socket::lowest_layer_type;
 
     explicit SessionStream(const executor_type& executor) : plain_(executor) {}
@@ -143,7 +158,25 @@ public:
     /// header, SPEC §5 keeps them for the next layer), so the handshake reads them first.
     tls_stream_type& begin_tls(asio::ssl::context& context, TlsStart start) {
         if (start == TlsStart::starttls) plain_.prefix().clear();
-        return tls_.emplace(plain_, context);
+        return tls_.emplace(plain_, context.native_handle());
+    }
+
+    /// Completes when a read would find something: buffered bytes, decrypted bytes the TLS library
+    /// holds, or a readable socket (data, end of stream or an error). A handler that waits here between
+    /// requests, and allocates its read buffer only then, keeps no buffer for an idle connection.
+    /// Completion: `void(std::error_code)`.
+    template <class Token>
+    auto async_wait_readable(Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code)>(
+            [this](auto handler) {
+                if (!plain_.prefix().pending().empty() || (tls_ && tls_->has_pending_data())) {
+                    auto executor = asio::get_associated_executor(handler, get_executor());
+                    asio::post(executor, [h = std::move(handler)]() mutable { std::move(h)(std::error_code{}); });
+                    return;
+                }
+                socket().async_wait(asio::socket_base::wait_read, std::move(handler));
+            },
+            token);
     }
 
 private:

@@ -14,7 +14,7 @@ class BlockPool {
 
 public:
     [[nodiscard]] static void* allocate() {
-        if (cache_gone()) return ::operator new(Size, std::align_val_t(Align));
+        if (cache_gone()) return fresh();
         Cache& cache = thread_cache();
         if (cache.head) {
             Node* node = cache.head;
@@ -22,12 +22,12 @@ public:
             --cache.count;
             return node;
         }
-        return ::operator new(Size, std::align_val_t(Align));
+        return fresh();
     }
 
     static void deallocate(void* block) noexcept {
         if (cache_gone()) {
-            ::operator delete(block, std::align_val_t(Align));
+            release(block);
             return;
         }
         Cache& cache = thread_cache();
@@ -36,10 +36,22 @@ public:
             ++cache.count;
             return;
         }
-        ::operator delete(block, std::align_val_t(Align));
+        release(block);
     }
 
 private:
+    // Alignments the plain allocator already gives go through it: the aligned overloads cost a
+    // larger, separately aligned block.
+    static constexpr bool plain_new = Align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+    static void* fresh() {
+        if constexpr (plain_new) return ::operator new(Size);
+        else return ::operator new(Size, std::align_val_t(Align));
+    }
+    static void release(void* block) noexcept {
+        if constexpr (plain_new) ::operator delete(block);
+        else ::operator delete(block, std::align_val_t(Align));
+    }
+
     struct Node {
         Node* next;
     };
@@ -49,7 +61,7 @@ private:
         ~Cache() {
             while (head) {
                 Node* next = head->next;
-                ::operator delete(static_cast<void*>(head), std::align_val_t(Align));
+                release(head);
                 head = next;
             }
             cache_gone() = true;
