@@ -914,18 +914,48 @@ inline std::optional<IpAddress> read_whole_ip(std::string_view text) noexcept {
     return std::nullopt;
 }
 
-inline std::string format_ipv4(const std::array<std::uint8_t, 4>& octets) {
-    std::string out;
+/// The canonical text of an address, socket address or network, built in place: it is printed for every
+/// comparison of a sorted list and every bind of a large configuration, where allocating a string each
+/// time would cost more than the printing. The longest text, `[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535`,
+/// has 58 characters.
+class AddressText {
+public:
+    void push_back(char c) noexcept { chars_[size_++] = c; }
+    void append(std::string_view s) noexcept {
+        for (char c : s) push_back(c);
+    }
+    void append_decimal(std::uint32_t value) noexcept {
+        std::array<char, 10> digits{};
+        std::size_t count = 0;
+        do {
+            digits[count++] = static_cast<char>('0' + value % 10);
+            value /= 10;
+        } while (value != 0);
+        while (count != 0) push_back(digits[--count]);
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] char back() const noexcept { return chars_[size_ - 1]; }
+    [[nodiscard]] std::string_view view() const noexcept { return {chars_.data(), size_}; }
+    [[nodiscard]] std::string str() const { return std::string(view()); }
+
+private:
+    std::array<char, 64> chars_{};
+    std::size_t size_ = 0;
+};
+
+inline void write_ipv4(AddressText& out, const std::array<std::uint8_t, 4>& octets) noexcept {
     for (std::size_t i = 0; i < 4; ++i) {
         if (i != 0) out.push_back('.');
-        out += std::to_string(octets[i]);
+        out.append_decimal(octets[i]);
     }
-    return out;
 }
 
-inline std::string format_ipv6(const std::array<std::uint8_t, 16>& bytes) {
-    const auto mapped = IpAddress::v6(bytes).mapped_v4();
-    if (mapped) return "::ffff:" + format_ipv4(mapped->v4_bytes());
+inline void write_ipv6(AddressText& out, const std::array<std::uint8_t, 16>& bytes) noexcept {
+    if (const auto mapped = IpAddress::v6(bytes).mapped_v4()) {
+        out.append("::ffff:");
+        write_ipv4(out, mapped->v4_bytes());
+        return;
+    }
 
     std::array<unsigned, 8> groups{};
     for (std::size_t i = 0; i < 8; ++i) groups[i] = (unsigned{bytes[2 * i]} << 8) | bytes[2 * i + 1];
@@ -949,14 +979,14 @@ inline std::string format_ipv6(const std::array<std::uint8_t, 16>& bytes) {
     if (best_length < 2) best_start = 8;
 
     constexpr char hex[] = "0123456789abcdef";
-    std::string out;
+    const std::size_t start = out.size();
     for (std::size_t i = 0; i < 8; ++i) {
         if (i == best_start) {
-            out += "::";
+            out.append("::");
             i += best_length - 1;
             continue;
         }
-        if (!out.empty() && out.back() != ':') out.push_back(':');
+        if (out.size() != start && out.back() != ':') out.push_back(':');
         bool started = false;
         for (int shift = 12; shift >= 0; shift -= 4) {
             const unsigned nibble = (groups[i] >> shift) & 0xf;
@@ -966,7 +996,31 @@ inline std::string format_ipv6(const std::array<std::uint8_t, 16>& bytes) {
             }
         }
     }
-    return out;
+}
+
+/// IpAddress::to_string() appended to `out`.
+inline void write_ip(AddressText& out, const IpAddress& address) noexcept {
+    if (address.is_v4()) {
+        write_ipv4(out, address.v4_bytes());
+        return;
+    }
+    write_ipv6(out, address.v6_bytes());
+    if (address.scope_id() != 0) {
+        out.push_back('%');
+        out.append_decimal(address.scope_id());
+    }
+}
+
+inline std::string format_ipv4(const std::array<std::uint8_t, 4>& octets) {
+    AddressText text;
+    write_ipv4(text, octets);
+    return text.str();
+}
+
+inline std::string format_ipv6(const std::array<std::uint8_t, 16>& bytes) {
+    AddressText text;
+    write_ipv6(text, bytes);
+    return text.str();
 }
 
 /// What is wrong with a text that is not an IP address, for the error messages of IpAddress,
@@ -1114,10 +1168,9 @@ inline Parsed<IpAddress> IpAddress::parse(std::string_view text) {
 }
 
 inline std::string IpAddress::to_string() const {
-    if (!is_v6_) return detail::format_ipv4(v4_bytes());
-    std::string text = detail::format_ipv6(bytes_);
-    if (scope_id_ != 0) text += "%" + std::to_string(scope_id_);
-    return text;
+    detail::AddressText text;
+    detail::write_ip(text, *this);
+    return text.str();
 }
 
 }  // namespace berth
@@ -1174,11 +1227,7 @@ public:
     }
 
     /// The address alone for /32 and /128, else `address/prefix`, host bits as written.
-    [[nodiscard]] std::string to_string() const {
-        const unsigned full = address_.is_v4() ? 32 : 128;
-        if (prefix_ == full) return address_.to_string();
-        return address_.to_string() + "/" + std::to_string(prefix_);
-    }
+    [[nodiscard]] std::string to_string() const;
 
     auto operator<=>(const IpMask&) const = default;
 
@@ -1231,7 +1280,22 @@ inline ValueError mask_error(std::string code, std::string message, std::string 
     return ValueError{std::move(code), std::move(message), std::move(hint)};
 }
 
+/// IpMask::to_string() appended to `out`.
+inline void write_ip_mask(AddressText& out, const IpMask& mask) noexcept {
+    write_ip(out, mask.address());
+    const unsigned full = mask.address().is_v4() ? 32 : 128;
+    if (mask.prefix() == full) return;
+    out.push_back('/');
+    out.append_decimal(mask.prefix());
+}
+
 }  // namespace detail
+
+inline std::string IpMask::to_string() const {
+    detail::AddressText text;
+    detail::write_ip_mask(text, *this);
+    return text.str();
+}
 
 inline Parsed<IpMask> IpMask::parse(std::string_view text) {
     const std::string_view trimmed = detail::trim_ascii_space(text);
@@ -1531,14 +1595,16 @@ inline Parsed<Protocol> parse_protocol_json(std::string_view text) {
 // ResolvedListener per listener, with every problem collected in one pass.
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 // ---- berth/model/configuration.hpp ----
@@ -1579,11 +1645,7 @@ public:
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
     /// `0.0.0.0:25`, `[::]:25`, `[fe80::1%2]:25` (no `%0`: scope id 0 means none).
-    [[nodiscard]] std::string to_string() const {
-        const std::string port = std::to_string(port_);
-        if (address_.is_v4()) return address_.to_string() + ":" + port;
-        return "[" + address_.to_string() + "]:" + port;
-    }
+    [[nodiscard]] std::string to_string() const;
 
     auto operator<=>(const SocketAddr&) const = default;
 
@@ -1854,7 +1916,26 @@ inline ValueError diagnose_socket_addr(std::string_view text) {
     return diagnose_bind_host(text, host, port_text);
 }
 
+/// SocketAddr::to_string() appended to `out`.
+inline void write_socket_addr(AddressText& out, const SocketAddr& addr) noexcept {
+    if (addr.address().is_v4()) {
+        write_ip(out, addr.address());
+    } else {
+        out.push_back('[');
+        write_ip(out, addr.address());
+        out.push_back(']');
+    }
+    out.push_back(':');
+    out.append_decimal(addr.port());
+}
+
 }  // namespace detail
+
+inline std::string SocketAddr::to_string() const {
+    detail::AddressText text;
+    detail::write_socket_addr(text, *this);
+    return text.str();
+}
 
 inline Parsed<SocketAddr> SocketAddr::parse(std::string_view text) {
     if (auto address = detail::read_whole_socket_addr(text)) return *address;
@@ -2123,24 +2204,45 @@ struct Setting {
 
 class Layer {
 public:
-    void set(Field f, Setting s) { settings_[static_cast<std::size_t>(f)] = std::move(s); }
-    void erase(Field f) { settings_[static_cast<std::size_t>(f)].reset(); }
+    void set(Field f, Setting s) {
+        auto& slot = slot_[static_cast<std::size_t>(f)];
+        if (slot != 0) {
+            settings_[slot - 1] = std::move(s);
+            return;
+        }
+        if (settings_.empty()) settings_.reserve(4);  // most layers set a handful of fields
+        settings_.push_back(std::move(s));
+        slot = static_cast<std::uint8_t>(settings_.size());
+    }
+    void erase(Field f) {
+        auto& slot = slot_[static_cast<std::size_t>(f)];
+        if (slot == 0) return;
+        const auto removed = slot;
+        settings_.erase(settings_.begin() + (removed - 1));
+        slot = 0;
+        for (auto& other : slot_)
+            if (other > removed) --other;
+    }
     [[nodiscard]] const Setting* find(Field f) const noexcept {
-        const auto& s = settings_[static_cast<std::size_t>(f)];
-        return s ? &*s : nullptr;
+        const auto slot = slot_[static_cast<std::size_t>(f)];
+        return slot != 0 ? &settings_[slot - 1] : nullptr;
     }
-    [[nodiscard]] bool empty() const noexcept {
-        for (const auto& s : settings_)
-            if (s) return false;
-        return true;
+    [[nodiscard]] Setting* find(Field f) noexcept {
+        const auto slot = slot_[static_cast<std::size_t>(f)];
+        return slot != 0 ? &settings_[slot - 1] : nullptr;
     }
+    [[nodiscard]] bool empty() const noexcept { return settings_.empty(); }
     /// The field was written but its value was rejected (an error is already reported): resolution
     /// neither falls back past it nor reports it missing.
     void mark_invalid(Field f) noexcept { invalid_[static_cast<std::size_t>(f)] = true; }
     [[nodiscard]] bool is_invalid(Field f) const noexcept { return invalid_[static_cast<std::size_t>(f)]; }
 
 private:
-    std::array<std::optional<Setting>, field_count> settings_{};
+    // Only the fields written are stored: a configuration can have thousands of layers, and one slot
+    // per field for each would be mostly empty memory to allocate, clear and move.
+    std::vector<Setting> settings_;               // in the order first set
+    static_assert(field_count < 256, "a slot is one byte");
+    std::array<std::uint8_t, field_count> slot_{};  // index + 1 into settings_; 0 when not set
     std::array<bool, field_count> invalid_{};
 };
 
@@ -2168,6 +2270,7 @@ struct Configuration {
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 
@@ -2236,37 +2339,52 @@ std::optional<T> narrow_optional(const FieldValue& v) {
 
 }  // namespace detail
 
-/// Stores a value of the field's kind into the listener. The value has been range-checked by the surface.
-inline void assign_field(ResolvedListener& l, Field f, const FieldValue& v) {
+namespace detail {
+
+/// assign_field for a FieldValue that is copied from (const&) or moved from (&&): only lists differ.
+template <class Value>
+void assign_field_from(ResolvedListener& l, Field f, Value&& v) {
     auto u32 = [&] { return static_cast<std::uint32_t>(std::get<std::uint64_t>(v)); };
     auto flag = [&] { return std::get<bool>(v); };
     switch (f) {
-    case Field::bind: l.bind = std::get<std::vector<SocketAddr>>(v); break;
+    case Field::bind: l.bind = std::get<std::vector<SocketAddr>>(std::forward<Value>(v)); break;
     case Field::protocol: l.protocol = std::get<Protocol>(v); break;
     case Field::max_connections: l.max_connections = u32(); break;
     case Field::socket_reuse_address: l.socket_reuse_address = flag(); break;
     case Field::socket_reuse_port: l.socket_reuse_port = flag(); break;
     case Field::socket_backlog: l.socket_backlog = u32(); break;
-    case Field::socket_ttl: l.socket_ttl = detail::narrow_optional<std::uint8_t>(v); break;
-    case Field::socket_send_buffer_size: l.socket_send_buffer_size = detail::narrow_optional<std::uint32_t>(v); break;
-    case Field::socket_receive_buffer_size:
-        l.socket_receive_buffer_size = detail::narrow_optional<std::uint32_t>(v);
-        break;
+    case Field::socket_ttl: l.socket_ttl = narrow_optional<std::uint8_t>(v); break;
+    case Field::socket_send_buffer_size: l.socket_send_buffer_size = narrow_optional<std::uint32_t>(v); break;
+    case Field::socket_receive_buffer_size: l.socket_receive_buffer_size = narrow_optional<std::uint32_t>(v); break;
     case Field::socket_linger:
         l.socket_linger = std::holds_alternative<Duration>(v) ? std::optional{std::get<Duration>(v)} : std::nullopt;
         break;
-    case Field::socket_tos_v4: l.socket_tos_v4 = detail::narrow_optional<std::uint8_t>(v); break;
+    case Field::socket_tos_v4: l.socket_tos_v4 = narrow_optional<std::uint8_t>(v); break;
     case Field::socket_no_delay: l.socket_no_delay = flag(); break;
     case Field::use_tls: l.use_tls = flag(); break;
     case Field::tls_implicit: l.tls_implicit = flag(); break;
     case Field::tls_timeout: l.tls_timeout = std::get<Duration>(v); break;
-    case Field::tls_disable_protocols: l.tls_disable_protocols = std::get<std::vector<TlsVersion>>(v); break;
+    case Field::tls_disable_protocols:
+        l.tls_disable_protocols = std::get<std::vector<TlsVersion>>(std::forward<Value>(v));
+        break;
     case Field::tls_disable_cipher_suites:
-        l.tls_disable_cipher_suites = std::get<std::vector<TlsCipherSuite>>(v);
+        l.tls_disable_cipher_suites = std::get<std::vector<TlsCipherSuite>>(std::forward<Value>(v));
         break;
     case Field::tls_ignore_client_order: l.tls_ignore_client_order = flag(); break;
-    case Field::proxy_trusted_networks: l.proxy_trusted_networks = std::get<std::vector<IpMask>>(v); break;
+    case Field::proxy_trusted_networks:
+        l.proxy_trusted_networks = std::get<std::vector<IpMask>>(std::forward<Value>(v));
+        break;
     }
+}
+
+}  // namespace detail
+
+/// Stores a value of the field's kind into the listener. The value has been range-checked by the surface.
+inline void assign_field(ResolvedListener& l, Field f, const FieldValue& v) { detail::assign_field_from(l, f, v); }
+
+/// The same, moving a list out of `v` instead of copying it.
+inline void assign_field(ResolvedListener& l, Field f, FieldValue&& v) {
+    detail::assign_field_from(l, f, std::move(v));
 }
 
 /// The listener's value of a field, as a FieldValue (Unset for an unset optional).
@@ -2339,21 +2457,49 @@ inline std::string canonical_text(const IpMask& m) { return m.to_string(); }
 inline std::string canonical_text(TlsVersion v) { return std::string(json_name(v)); }
 inline std::string canonical_text(TlsCipherSuite c) { return std::string(json_name(c)); }
 
-/// Lists are kept as sorted sets of canonical strings (SPEC §6), so both surfaces resolve alike.
+/// The canonical text of a list element as a sort key, made without allocating.
+inline AddressText canonical_key(const SocketAddr& a) noexcept {
+    AddressText text;
+    write_socket_addr(text, a);
+    return text;
+}
+inline AddressText canonical_key(const IpMask& m) noexcept {
+    AddressText text;
+    write_ip_mask(text, m);
+    return text;
+}
+inline std::string_view canonical_key(TlsVersion v) noexcept { return json_name(v); }
+inline std::string_view canonical_key(TlsCipherSuite c) noexcept { return json_name(c); }
+inline std::string_view key_text(const AddressText& text) noexcept { return text.view(); }
+inline std::string_view key_text(std::string_view text) noexcept { return text; }
+
+/// Lists are kept as sorted sets of canonical strings (SPEC §6), so both surfaces resolve alike. Each
+/// element's text is made once, not once per comparison: printing an address costs far more than
+/// comparing two texts.
 template <class T>
 void normalise_list(std::vector<T>& items) {
-    std::sort(items.begin(), items.end(),
-              [](const T& a, const T& b) { return canonical_text(a) < canonical_text(b); });
-    items.erase(std::unique(items.begin(), items.end(),
-                            [](const T& a, const T& b) { return canonical_text(a) == canonical_text(b); }),
-                items.end());
-}
-
-inline void normalise_lists(ResolvedListener& l) {
-    normalise_list(l.bind);
-    normalise_list(l.tls_disable_protocols);
-    normalise_list(l.tls_disable_cipher_suites);
-    normalise_list(l.proxy_trusted_networks);
+    if (items.size() < 2) return;
+    if (items.size() == 2) {  // the usual case (an IPv4 and an IPv6 bind), without a scratch vector
+        const auto first = canonical_key(items[0]);
+        const auto second = canonical_key(items[1]);
+        const int order = key_text(first).compare(key_text(second));
+        if (order == 0) items.pop_back();
+        else if (order > 0) std::swap(items[0], items[1]);
+        return;
+    }
+    std::vector<std::pair<decltype(canonical_key(items[0])), T>> keyed;
+    keyed.reserve(items.size());
+    for (auto& item : items) keyed.emplace_back(canonical_key(item), std::move(item));
+    // Equal texts are equal values, so which of them sorts first cannot show.
+    std::sort(keyed.begin(), keyed.end(),
+              [](const auto& a, const auto& b) { return key_text(a.first) < key_text(b.first); });
+    items.clear();
+    std::string_view kept;  // the text of the last element kept
+    for (auto& [key, item] : keyed) {
+        if (!items.empty() && key_text(key) == kept) continue;
+        items.push_back(std::move(item));
+        kept = key_text(key);
+    }
 }
 
 inline std::string list_text(const FieldValue& v) {
@@ -2386,28 +2532,46 @@ public:
         for (const auto& d : config.diagnostics) reported_.emplace(d.code, d.path);
     }
 
+    struct Consume {};
+    static constexpr Consume consume{};
+    /// A resolver that may move the listeners' own values and sources out of `config`, which the caller
+    /// throws away afterwards: each is then stored once instead of copied.
+    Resolver(Configuration& config, Consume, const ResolveOptions& options)
+        : Resolver(std::as_const(config), options) {
+        consumable_ = &config;
+    }
+
     Resolution run() && {
         somaxconn_ = options_.somaxconn ? options_.somaxconn : host_somaxconn();
-        for (const auto& lc : config_.listeners) resolve_listener(lc);
+        result_.listeners.reserve(config_.listeners.size());
+        for (std::size_t i = 0; i < config_.listeners.size(); ++i)
+            resolve_listener(config_.listeners[i], consumable_ ? &consumable_->listeners[i] : nullptr);
         check_duplicate_binds();
-        std::sort(result_.listeners.begin(), result_.listeners.end(),
-                  [](const auto& a, const auto& b) { return a.name < b.name; });
+        // TOML tables come out of toml++ in key order, so the listeners are usually sorted already, and
+        // checking costs one pass where sorting moves large objects around.
+        auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };
+        if (!std::is_sorted(result_.listeners.begin(), result_.listeners.end(), by_name))
+            std::sort(result_.listeners.begin(), result_.listeners.end(), by_name);
         sort_diagnostics(result_.diagnostics);
         return std::move(result_);
     }
 
 private:
     const Configuration& config_;
+    Configuration* consumable_ = nullptr;  // config_ itself, when its listeners' values may be moved
     const ResolveOptions& options_;
     Resolution result_;
     std::set<std::pair<std::string, std::string>> reported_;  // (code, path): each problem once
     std::optional<std::uint32_t> somaxconn_;
+    /// One bound address. The name and the source point into config_, which outlives the resolver.
     struct BindSite {
-        std::string listener;
+        const std::string* listener;
         SocketAddr addr;
-        Source source;
+        const Source* source;
     };
     std::vector<BindSite> binds_;
+    /// The server-wide lists, normalised once for all the listeners that inherit them.
+    std::array<std::optional<FieldValue>, field_count> normalised_server_lists_{};
     std::set<std::string> error_prefixes_;
     bool error_prefixes_ready_ = false;
 
@@ -2442,11 +2606,12 @@ private:
         return config_.surface == Surface::toml ? spec.toml_key : spec.json_input();
     }
 
-    void resolve_listener(const ListenerConfig& lc) {
-        ResolvedListener l;
+    /// `movable` is `lc` itself when its values and sources may be moved out, else null.
+    void resolve_listener(const ListenerConfig& lc, ListenerConfig* movable) {
+        // Built in place (the vector has room for every listener) and removed again if it is broken.
+        ResolvedListener& l = result_.listeners.emplace_back();
         const std::size_t first_bind_site = binds_.size();
-        l.name = lc.name;
-        l.name_source = lc.source;
+        l.name = lc.name;  // copied: the bind sites point at lc.name
         bool broken = reading_errors_under(lc.path_prefix);
 
         for (const auto& spec : all_fields()) {
@@ -2482,13 +2647,30 @@ private:
                 }
             }
             if (chosen) {
-                assign_field(l, f, chosen->value);
-                l.provenance[static_cast<std::size_t>(f)] = chosen->source;
-                if (f == Field::bind)
-                    for (std::size_t i = 0; i < l.bind.size(); ++i)
-                        binds_.push_back({lc.name, l.bind[i],
-                                          i < chosen->element_sources.size() ? chosen->element_sources[i]
-                                                                             : chosen->source});
+                auto& provenance = l.provenance[static_cast<std::size_t>(f)];
+                if (chosen == server) {
+                    // Inherited by every listener: copied, and a list is normalised once for all of them.
+                    if (spec.is_list() && f != Field::bind) assign_field(l, f, normalised_server_list(f, *server));
+                    else assign_field(l, f, server->value);
+                    provenance = server->source;
+                    continue;
+                }
+                Setting* movable_own = movable ? movable->layer.find(f) : nullptr;
+                if (movable_own) assign_field(l, f, std::move(movable_own->value));
+                else assign_field(l, f, own->value);
+                bool source_in_use = false;
+                if (f == Field::bind) {
+                    // The bind sites keep the order as written, which element_sources follows.
+                    for (std::size_t i = 0; i < l.bind.size(); ++i) {
+                        const bool has_own_source = i < own->element_sources.size();
+                        binds_.push_back({&lc.name, l.bind[i],
+                                          has_own_source ? &own->element_sources[i] : &own->source});
+                        source_in_use = source_in_use || !has_own_source;
+                    }
+                }
+                normalise_list_field(l, f);
+                if (movable_own && !source_in_use) provenance = std::move(movable_own->source);
+                else provenance = own->source;
                 continue;
             }
             if (f == Field::bind) {
@@ -2505,8 +2687,37 @@ private:
             }
         }
         if (!check_listener(l, first_bind_site)) broken = true;
-        normalise_lists(l);
-        if (!broken) result_.listeners.push_back(std::move(l));
+        if (broken) {
+            result_.listeners.pop_back();
+            return;
+        }
+        if (movable) l.name_source = std::move(movable->source);
+        else l.name_source = lc.source;
+    }
+
+    /// Normalises the listener's list of field f (nothing for other fields). No check depends on the
+    /// order of a list, so lists are normalised as they are assigned.
+    static void normalise_list_field(ResolvedListener& l, Field f) {
+        switch (f) {
+        case Field::bind: normalise_list(l.bind); break;
+        case Field::tls_disable_protocols: normalise_list(l.tls_disable_protocols); break;
+        case Field::tls_disable_cipher_suites: normalise_list(l.tls_disable_cipher_suites); break;
+        case Field::proxy_trusted_networks: normalise_list(l.proxy_trusted_networks); break;
+        default: break;
+        }
+    }
+
+    const FieldValue& normalised_server_list(Field f, const Setting& server) {
+        auto& cached = normalised_server_lists_[static_cast<std::size_t>(f)];
+        if (!cached) {
+            cached = server.value;
+            std::visit(
+                [](auto& v) {
+                    if constexpr (requires { v.begin(); }) normalise_list(v);
+                },
+                *cached);
+        }
+        return *cached;
     }
 
     /// Cross-field checks of one listener; its bind sites are binds_[first_bind_site...].
@@ -2549,11 +2760,11 @@ private:
             const BindSite& site = binds_[i];
             const auto port = site.addr.port();
             if (implicit && conventionally_starttls(port))
-                report(Severity::warning, "tls.port-convention", site.source.path.empty() ? bind_src : site.source,
+                report(Severity::warning, "tls.port-convention", site.source->path.empty() ? bind_src : *site.source,
                        "implicit TLS on port " + std::to_string(port) + ", where clients expect plain text and STARTTLS",
                        "use port 465/993/995 for implicit TLS, or set tls.implicit = false");
             else if (!implicit && conventionally_implicit(port))
-                report(Severity::warning, "tls.port-convention", site.source.path.empty() ? bind_src : site.source,
+                report(Severity::warning, "tls.port-convention", site.source->path.empty() ? bind_src : *site.source,
                        "port " + std::to_string(port) + " is conventionally implicit TLS, but this listener " +
                            (l.use_tls ? "expects STARTTLS" : "is plain text"),
                        "set tls.implicit = true for this listener");
@@ -2561,20 +2772,45 @@ private:
         return ok;
     }
 
+    /// Mixes every part operator== compares, so equal addresses land in the same slot.
+    static std::size_t hash(const SocketAddr& a) noexcept {
+        const auto bytes = a.address().v6_bytes();
+        std::uint64_t high = 0, low = 0;
+        std::memcpy(&high, bytes.data(), 8);
+        std::memcpy(&low, bytes.data() + 8, 8);
+        std::uint64_t h = high * 0x9e3779b97f4a7c15u;
+        h = (h ^ (h >> 29) ^ low) * 0xbf58476d1ce4e5b9u;
+        h = (h ^ (h >> 31) ^ (std::uint64_t{a.address().scope_id()} << 17) ^ (std::uint64_t{a.port()} << 1) ^
+             (a.address().is_v6() ? 1u : 0u)) *
+            0x94d049bb133111ebu;
+        return static_cast<std::size_t>(h ^ (h >> 32));
+    }
+
+    /// Two addresses are equal exactly when their canonical texts are, so the sites are compared as
+    /// values, in an open-addressing table of indexes into binds_: no address is printed and nothing is
+    /// allocated per address unless it is a duplicate.
     void check_duplicate_binds() {
-        std::map<std::string, const BindSite*> seen;
-        for (const auto& site : binds_) {
+        std::size_t capacity = 16;
+        while (capacity < 2 * binds_.size()) capacity *= 2;
+        std::vector<std::size_t> slots(capacity, 0);  // index + 1 into binds_; 0 when empty
+        for (std::size_t index = 0; index < binds_.size(); ++index) {
+            const BindSite& site = binds_[index];
             if (site.addr.port() == 0) continue;  // each port-0 socket gets its own port from the OS
-            auto [it, fresh] = seen.emplace(site.addr.to_string(), &site);
-            if (fresh) continue;
-            const BindSite& first = *it->second;
-            const std::string where = first.listener == site.listener ? "earlier in the same listener"
-                                                                       : "by listener " + detail::quoted(first.listener);
-            if (report(Severity::error, "bind.duplicate", site.source,
+            std::size_t slot = hash(site.addr) & (capacity - 1);
+            while (slots[slot] != 0 && binds_[slots[slot] - 1].addr != site.addr) slot = (slot + 1) & (capacity - 1);
+            if (slots[slot] == 0) {
+                slots[slot] = index + 1;
+                continue;
+            }
+            const BindSite& first = binds_[slots[slot] - 1];
+            const std::string where = *first.listener == *site.listener
+                                          ? "earlier in the same listener"
+                                          : "by listener " + detail::quoted(*first.listener);
+            if (report(Severity::error, "bind.duplicate", *site.source,
                        site.addr.to_string() + " is already bound " + where +
-                           (first.source.line ? " (line " + std::to_string(first.source.line) + ")" : std::string{}),
+                           (first.source->line ? " (line " + std::to_string(first.source->line) + ")" : std::string{}),
                        "each address may be bound once; remove one of them"))
-                drop_listener(site.listener);
+                drop_listener(*site.listener);
         }
     }
 
@@ -2589,6 +2825,16 @@ private:
 [[nodiscard]] inline Resolution resolve(const Configuration& config, const ResolveOptions& options = {}) {
     return detail::Resolver(config, options).run();
 }
+
+namespace detail {
+
+/// resolve() for a configuration that is thrown away afterwards (load's): the listeners' own values and
+/// sources are moved out of it rather than copied.
+[[nodiscard]] inline Resolution resolve_consuming(Configuration& config, const ResolveOptions& options) {
+    return Resolver(config, Resolver::consume, options).run();
+}
+
+}  // namespace detail
 
 }  // namespace berth
 
@@ -2701,10 +2947,13 @@ namespace berth::detail {
     return true;
 }
 
-/// One TOML key segment as a path shows it: bare when it can be, else a quoted basic string.
-[[nodiscard]] inline std::string toml_key_segment(std::string_view s) {
-    if (is_bare_key(s)) return std::string(s);
-    std::string out = "\"";
+/// Appends one TOML key segment as a path shows it: bare when it can be, else a quoted basic string.
+inline void append_toml_key_segment(std::string& out, std::string_view s) {
+    if (is_bare_key(s)) {
+        out.append(s);
+        return;
+    }
+    out += '"';
     for (unsigned char c : s) {
         if (c == '"' || c == '\\') {
             out += '\\';
@@ -2718,7 +2967,14 @@ namespace berth::detail {
             out += static_cast<char>(c);
         }
     }
-    return out + "\"";
+    out += '"';
+}
+
+/// One TOML key segment as a path shows it: bare when it can be, else a quoted basic string.
+[[nodiscard]] inline std::string toml_key_segment(std::string_view s) {
+    std::string out;
+    append_toml_key_segment(out, s);
+    return out;
 }
 
 /// A JSON pointer reference token (RFC 6901).
@@ -3692,6 +3948,7 @@ private:
 // ---- berth/config/toml_reader.hpp ----
 // The TOML surface: Stalwart's `server.listener.<id>.*` keys and their `server.*` defaults (SPEC §1, §2.6).
 
+#include <charconv>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -3843,14 +4100,18 @@ private:
                           "server.listener must be a table of listeners", "write [server.listener.smtp] and so on");
             return;
         }
+        config_.listeners.reserve(config_.listeners.size() + table->size());
         for (auto&& [id, listener] : *table) read_listener(id, listener);
     }
 
     void read_listener(const toml::key& id, const toml::node& node) {
         ListenerConfig lc;
         lc.name = std::string(id.str());
-        lc.path_prefix = "server.listener." + toml_key_segment(lc.name) + ".";
-        lc.source = toml_source(id.source(), "server.listener." + toml_key_segment(lc.name));
+        std::string path = "server.listener.";
+        append_toml_key_segment(path, lc.name);
+        lc.path_prefix.reserve(path.size() + 1);
+        lc.path_prefix.append(path).push_back('.');
+        lc.source = toml_source(id.source(), std::move(path));
         if (lc.name.empty()) {
             values_.error("listener.empty-name", lc.source, "a listener id cannot be empty",
                           "name it, e.g. [server.listener.smtp]");
@@ -3866,15 +4127,24 @@ private:
         config_.listeners.push_back(std::move(lc));
     }
 
-    void walk_listener(ListenerConfig& lc, const toml::table& table, const std::string& relative) {
+    /// `relative` is "" at the listener's table, or the group ("socket.", "tls.", "proxy.") below it.
+    void walk_listener(ListenerConfig& lc, const toml::table& table, std::string_view relative) {
+        std::string rel_buffer;  // only a key below a group needs its relative key put together
         for (auto&& [key, child] : table) {
-            const std::string rel = relative + std::string(key.str());
-            const std::string shown = relative + toml_key_segment(key.str());
-            const std::string path = lc.path_prefix + shown;
+            std::string_view rel = key.str();
+            if (!relative.empty()) {
+                rel_buffer.assign(relative).append(key.str());
+                rel = rel_buffer;
+            }
+            // The full key as diagnostics and provenance show it: the group names are bare keys.
+            std::string path;
+            path.reserve(lc.path_prefix.size() + relative.size() + key.str().size());
+            path.append(lc.path_prefix).append(relative);
+            append_toml_key_segment(path, key.str());
             if (auto field = field_by_toml_key(rel)) {
-                read_field(lc.layer, spec_of(*field), child, path);
+                read_field(lc.layer, spec_of(*field), child, std::move(path));
             } else if (relative.empty() && (rel == "socket" || rel == "tls" || rel == "proxy")) {
-                if (const auto* sub = child.as_table()) walk_listener(lc, *sub, rel + ".");
+                if (const auto* sub = child.as_table()) walk_listener(lc, *sub, group_prefix(rel));
                 else
                     values_.error("value.wrong-type", toml_source(child.source(), path), path + " must be a table",
                                   "write " + path + ".<key> = value");
@@ -3882,6 +4152,12 @@ private:
                 unknown_key(toml_source(key.source(), path), rel, "", lc.path_prefix);
             }
         }
+    }
+
+    static std::string_view group_prefix(std::string_view group) noexcept {
+        if (group == "socket") return "socket.";
+        if (group == "tls") return "tls.";
+        return "proxy.";
     }
 
     /// A scalar node as the value checks see it, with %{env:NAME}% expanded in strings.
@@ -3912,6 +4188,7 @@ private:
     std::optional<std::string> expand_env(std::string_view text, const Source& at) {
         static constexpr std::string_view open = "%{env:";
         static constexpr std::string_view close = "}%";
+        if (text.find(open) == std::string_view::npos) return std::string(text);
         std::string out;
         std::size_t pos = 0;
         while (true) {
@@ -3938,9 +4215,9 @@ private:
         return out;
     }
 
-    void read_field(Layer& layer, const FieldSpec& spec, const toml::node& node, const std::string& path) {
-        const Source at = toml_source(node.source(), path);
+    void read_field(Layer& layer, const FieldSpec& spec, const toml::node& node, std::string path) {
         if (!spec.is_list()) {
+            Source at = toml_source(node.source(), std::move(path));
             auto scalar = scalar_of(node, at);
             std::optional<FieldValue> value;
             if (scalar) {
@@ -3948,11 +4225,11 @@ private:
                     values_.wrong_type(*scalar, at, "a single value", "");
                 else value = values_.scalar(spec, *scalar, at);
             }
-            if (value) layer.set(spec.field, Setting{std::move(*value), at, {}, false});
+            if (value) layer.set(spec.field, Setting{std::move(*value), std::move(at), {}, false});
             else layer.mark_invalid(spec.field);
             return;
         }
-        Setting setting{ValueReader::empty_list(spec), at, {}, false};
+        Setting setting{ValueReader::empty_list(spec), toml_source(node.source(), path), {}, false};
         bool ok = true;
         auto add = [&](const toml::node& element, Source element_at) {
             auto scalar = scalar_of(element, element_at);
@@ -3963,17 +4240,33 @@ private:
         };
         if (const auto* array = node.as_array()) {
             setting.written_as_list = true;
+            setting.element_sources.reserve(array->size());
+            std::visit(
+                [&](auto& list) {
+                    if constexpr (requires { list.reserve(std::size_t{}); }) list.reserve(array->size());
+                },
+                setting.value);
             std::size_t i = 0;
             for (const auto& element : *array) {
-                ok = add(element, toml_source(element.source(), path + "[" + std::to_string(i) + "]")) && ok;
+                ok = add(element, toml_source(element.source(), element_path(path, i))) && ok;
                 ++i;
             }
         } else {
-            ok = add(node, at);
+            ok = add(node, setting.source);
         }
         if (spec.field == Field::bind && !ok) refine_missing_port_hints(setting, path);
         if (ok) layer.set(spec.field, std::move(setting));
         else layer.mark_invalid(spec.field);
+    }
+
+    /// `path[index]`, the key of one array element.
+    static std::string element_path(const std::string& path, std::size_t index) {
+        char digits[20];
+        const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+        std::string out;
+        out.reserve(path.size() + static_cast<std::size_t>(end - digits) + 2);
+        out.append(path).append(1, '[').append(digits, end).append(1, ']');
+        return out;
     }
 
     /// For `"2001:db8::2"` next to `"192.0.2.1:25"`, the likely fix names the siblings' port.
@@ -4029,33 +4322,48 @@ inline Diagnostic toml_syntax_error(std::string_view text, std::string_view desc
 
 }  // namespace detail
 
-/// Reads Stalwart's TOML configuration. Never throws on bad input: problems become diagnostics.
-[[nodiscard]] inline Configuration read_toml(std::string_view text, const ReadOptions& options = {}) {
-    Configuration config;
-    config.surface = Surface::toml;
+namespace detail {
+
+/// Parses and reads `text`, then returns `then(config)` while the parsed document still exists. The
+/// document is freed after the configuration: work that allocates after tens of thousands of small
+/// nodes have been freed makes the allocator merge them all first (glibc), which costs as much as a
+/// good part of the reading.
+template <class Then>
+auto read_toml_then(std::string_view text, const ReadOptions& options, Then&& then) {
 #if TOML_EXCEPTIONS
     toml::table root;
+    Configuration config;
+    config.surface = Surface::toml;
     try {
         root = toml::parse(text, std::string_view{"config.toml"});
     } catch (const toml::parse_error& e) {
         config.diagnostics.push_back(detail::toml_syntax_error(text, e.description(),
                                                                static_cast<std::uint32_t>(e.source().begin.line),
                                                                static_cast<std::uint32_t>(e.source().begin.column)));
-        return config;
+        return then(config);
     }
 #else
     toml::parse_result parsed = toml::parse(text, std::string_view{"config.toml"});
+    Configuration config;
+    config.surface = Surface::toml;
     if (!parsed) {
         const auto& e = parsed.error();
         config.diagnostics.push_back(detail::toml_syntax_error(text, e.description(),
                                                                static_cast<std::uint32_t>(e.source().begin.line),
                                                                static_cast<std::uint32_t>(e.source().begin.column)));
-        return config;
+        return then(config);
     }
     const toml::table& root = parsed.table();
 #endif
     detail::TomlReader(options, config).read(root);
-    return config;
+    return then(config);
+}
+
+}  // namespace detail
+
+/// Reads Stalwart's TOML configuration. Never throws on bad input: problems become diagnostics.
+[[nodiscard]] inline Configuration read_toml(std::string_view text, const ReadOptions& options = {}) {
+    return detail::read_toml_then(text, options, [](Configuration& config) { return std::move(config); });
 }
 
 }  // namespace berth
@@ -4097,7 +4405,11 @@ enum class Format : std::uint8_t { toml, json };
 
 [[nodiscard]] inline Resolution load(std::string_view text, Format format, const ReadOptions& read_options = {},
                                      const ResolveOptions& resolve_options = {}) {
-    return resolve(read_configuration(text, format, read_options), resolve_options);
+    // The configuration is load's own, so resolution moves its values instead of copying them.
+    auto resolve_it = [&](Configuration& config) { return detail::resolve_consuming(config, resolve_options); };
+    if (format == Format::toml) return detail::read_toml_then(text, read_options, resolve_it);
+    Configuration config = read_json(text, read_options);
+    return resolve_it(config);
 }
 
 [[nodiscard]] inline Resolution load(std::string_view text, const ReadOptions& read_options = {},
@@ -4231,9 +4543,9 @@ struct DefaultAcceptErrors {
 #include <asio/buffer.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
-#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
@@ -4269,7 +4581,7 @@ class BlockPool {
 
 public:
     [[nodiscard]] static void* allocate() {
-        if (cache_gone()) return ::operator new(Size, std::align_val_t(Align));
+        if (cache_gone()) return fresh();
         Cache& cache = thread_cache();
         if (cache.head) {
             Node* node = cache.head;
@@ -4277,12 +4589,12 @@ public:
             --cache.count;
             return node;
         }
-        return ::operator new(Size, std::align_val_t(Align));
+        return fresh();
     }
 
     static void deallocate(void* block) noexcept {
         if (cache_gone()) {
-            ::operator delete(block, std::align_val_t(Align));
+            release(block);
             return;
         }
         Cache& cache = thread_cache();
@@ -4291,10 +4603,22 @@ public:
             ++cache.count;
             return;
         }
-        ::operator delete(block, std::align_val_t(Align));
+        release(block);
     }
 
 private:
+    // Alignments the plain allocator already gives go through it: the aligned overloads cost a
+    // larger, separately aligned block.
+    static constexpr bool plain_new = Align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+    static void* fresh() {
+        if constexpr (plain_new) return ::operator new(Size);
+        else return ::operator new(Size, std::align_val_t(Align));
+    }
+    static void release(void* block) noexcept {
+        if constexpr (plain_new) ::operator delete(block);
+        else ::operator delete(block, std::align_val_t(Align));
+    }
+
     struct Node {
         Node* next;
     };
@@ -4304,7 +4628,7 @@ private:
         ~Cache() {
             while (head) {
                 Node* next = head->next;
-                ::operator delete(static_cast<void*>(head), std::align_val_t(Align));
+                release(head);
                 head = next;
             }
             cache_gone() = true;
@@ -5253,38 +5577,342 @@ inline ProxyParseResult parse_proxy_v2(std::span<const std::uint8_t> input, cons
 #include <asio/async_result.hpp>
 #include <asio/buffer.hpp>
 #include <asio/post.hpp>
+#include <asio/socket_base.hpp>
 #include <asio/ssl/context.hpp>
-#include <asio/ssl/stream.hpp>
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <system_error>
 #include <utility>
 
+// ---- berth/net/tls_stream.hpp ----
+// TLS on a session's socket, driven directly through the TLS library's SSL object. The library reads
+// and writes the socket itself, through a small BIO that serves the bytes already buffered after a
+// PROXY header first; the stream waits for socket readiness with Asio and retries. Nothing is
+// buffered here: an idle connection costs what the SSL object costs (BoringSSL frees its record
+// buffers whenever they are empty; OpenSSL does with SSL_MODE_RELEASE_BUFFERS), where
+// asio::ssl::stream keeps about 67 KB of BIO pair and staging buffers per connection for its life.
+//
+// The stream is an AsyncReadStream and AsyncWriteStream, with async_handshake (server side only) and
+// async_shutdown. Errors are those asio::ssl::stream reports: asio::error::eof for the peer's
+// close_notify, asio::ssl::error::stream_truncated for a close without one, the socket's error code
+// for a transport failure, the library's packed error in asio::error::get_ssl_category() otherwise.
+// Like asio::ssl::stream, one read and one write may be outstanding at once, from one strand.
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <asio/async_result.hpp>
+#include <asio/buffer.hpp>
+#include <asio/compose.hpp>
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+#include <asio/socket_base.hpp>
+#include <asio/ssl/error.hpp>
+
+#include <cerrno>
+#include <climits>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+namespace berth {
+
+/// A server-side TLS stream over `Next`, a PrefixedStream (the socket plus the bytes already read).
+/// Not movable: the SSL object's BIO refers to it.
+template <class Next>
+class TlsStream {
+public:
+    using executor_type = typename Next::executor_type;
+    using next_layer_type = Next;
+
+    /// Throws std::bad_alloc when the library cannot make the SSL object.
+    TlsStream(Next& next, SSL_CTX* context) : next_(&next), ssl_(SSL_new(context)) {
+        if (!ssl_) throw std::bad_alloc();
+        BIO* bio = BIO_new(bio_method());
+        if (!bio) throw std::bad_alloc();
+        BIO_set_data(bio, this);
+        BIO_set_init(bio, 1);
+        SSL_set_bio(ssl_.get(), bio, bio);  // one reference, owned by the SSL object
+        SSL_set_mode(ssl_.get(),
+                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+        SSL_set_accept_state(ssl_.get());
+    }
+    TlsStream(const TlsStream&) = delete;
+    TlsStream& operator=(const TlsStream&) = delete;
+
+    [[nodiscard]] SSL* native_handle() const noexcept { return ssl_.get(); }
+    executor_type get_executor() noexcept { return next_->get_executor(); }
+    Next& next_layer() noexcept { return *next_; }
+
+    /// Decrypted bytes the library holds that a read returns without waiting.
+    [[nodiscard]] bool has_pending_data() const noexcept { return SSL_pending(ssl_.get()) > 0; }
+
+    /// The server handshake. Completion: `void(std::error_code)`.
+    template <class Token>
+    auto async_handshake(Token&& token) {
+        return asio::async_compose<Token, void(std::error_code)>(
+            Operation<Handshake, false>{this, {}}, token, next_->next_layer());
+    }
+
+    template <class MutableBufferSequence, class Token>
+    auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
+        const auto first = first_buffer<asio::mutable_buffer>(buffers);
+        return asio::async_compose<Token, void(std::error_code, std::size_t)>(
+            Operation<Read, true>{this, Read{first}}, token, next_->next_layer());
+    }
+
+    template <class ConstBufferSequence, class Token>
+    auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
+        const auto first = first_buffer<asio::const_buffer>(buffers);
+        return asio::async_compose<Token, void(std::error_code, std::size_t)>(
+            Operation<Write, true>{this, Write{first}}, token, next_->next_layer());
+    }
+
+    /// Sends close_notify (and flushes it); does not wait for the peer's. Completion: `void(std::error_code)`.
+    template <class Token>
+    auto async_shutdown(Token&& token) {
+        return asio::async_compose<Token, void(std::error_code)>(
+            Operation<Shutdown, false>{this, {}}, token, next_->next_layer());
+    }
+
+private:
+    struct SslFree {
+        void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
+    };
+
+    /// What one call into the library asks for next.
+    enum class Want : unsigned char { done, read, write };
+    struct Attempt {
+        Want want = Want::done;
+        std::error_code error;
+        std::size_t bytes = 0;
+    };
+
+    /// The first non-empty buffer of a sequence: one record's worth is what one call moves anyway.
+    template <class Buffer, class Buffers>
+    static Buffer first_buffer(const Buffers& buffers) {
+        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
+            if (Buffer buffer(*it); buffer.size() != 0) return buffer;
+        return Buffer{};
+    }
+    static int clamp(std::size_t n) noexcept { return n > INT_MAX ? INT_MAX : static_cast<int>(n); }
+
+    /// Turns the result of an SSL_* call into what to do next.
+    Attempt outcome(int result) noexcept {
+        const int reason = SSL_get_error(ssl_.get(), result);
+        switch (reason) {
+        case SSL_ERROR_NONE: return {Want::done, {}, result > 0 ? static_cast<std::size_t>(result) : 0};
+        case SSL_ERROR_WANT_READ: return {Want::read, {}, 0};
+        case SSL_ERROR_WANT_WRITE: return {Want::write, {}, 0};
+        case SSL_ERROR_ZERO_RETURN: return {Want::done, asio::error::eof, 0};
+        case SSL_ERROR_SYSCALL:
+            if (const unsigned long packed = ERR_get_error()) return {Want::done, library_error(packed), 0};
+            if (transport_errno_ != 0) return {Want::done, std::error_code(transport_errno_, std::system_category()), 0};
+            return {Want::done, asio::ssl::error::stream_truncated, 0};
+        default: {
+            const unsigned long packed = ERR_get_error();
+            return {Want::done, packed ? library_error(packed) : std::make_error_code(std::errc::protocol_error), 0};
+        }
+        }
+    }
+
+    static std::error_code library_error(unsigned long packed) noexcept {
+#if defined(SSL_R_UNEXPECTED_EOF_WHILE_READING)
+        // OpenSSL 3 reports a close without close_notify this way; asio::ssl::stream calls it truncation.
+        if (ERR_GET_LIB(packed) == ERR_LIB_SSL && ERR_GET_REASON(packed) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+            return asio::ssl::error::stream_truncated;
+#endif
+        return {static_cast<int>(packed), asio::error::get_ssl_category()};
+    }
+
+    Attempt call(int (*function)(SSL*, void*, int), void* data, int size) {
+        ERR_clear_error();
+        transport_errno_ = 0;
+        return outcome(function(ssl_.get(), data, size));
+    }
+
+    struct Handshake {
+        Attempt operator()(TlsStream& s) const {
+            ERR_clear_error();
+            s.transport_errno_ = 0;
+            return s.outcome(SSL_do_handshake(s.ssl_.get()));
+        }
+    };
+    struct Read {
+        asio::mutable_buffer target;
+        Attempt operator()(TlsStream& s) const {
+            if (target.size() == 0) return {};
+            return s.call([](SSL* ssl, void* data, int size) { return SSL_read(ssl, data, size); }, target.data(),
+                          clamp(target.size()));
+        }
+    };
+    struct Write {
+        asio::const_buffer source;
+        Attempt operator()(TlsStream& s) const {
+            if (source.size() == 0) return {};
+            return s.call([](SSL* ssl, void* data, int size) { return SSL_write(ssl, data, size); },
+                          const_cast<void*>(source.data()), clamp(source.size()));
+        }
+    };
+    struct Shutdown {
+        Attempt operator()(TlsStream& s) const {
+            ERR_clear_error();
+            s.transport_errno_ = 0;
+            const int result = SSL_shutdown(s.ssl_.get());
+            if (result >= 0) return {};  // 0: ours is sent; the peer's is not awaited
+            return s.outcome(result);
+        }
+    };
+
+    /// One operation: call the library; wait for the socket when it asks; never complete inside the
+    /// initiating call (a result ready at once is posted first).
+    template <class Action, bool WithBytes>
+    struct Operation {
+        TlsStream* stream;
+        Action action;
+        std::optional<Attempt> finished{};
+        bool waited = false;
+
+        template <class Self>
+        void operator()(Self& self, std::error_code wait_error = {}) {
+            if (finished) return complete(self, *finished);
+            if (wait_error) return complete(self, Attempt{Want::done, wait_error, 0});
+            if (!stream->next_->lowest_layer().is_open())
+                return finish(self, Attempt{Want::done, asio::error::bad_descriptor, 0});
+            const Attempt attempt = action(*stream);
+            switch (attempt.want) {
+            case Want::read:
+                waited = true;
+                stream->next_->next_layer().async_wait(asio::socket_base::wait_read, std::move(self));
+                return;
+            case Want::write:
+                waited = true;
+                stream->next_->next_layer().async_wait(asio::socket_base::wait_write, std::move(self));
+                return;
+            case Want::done: return finish(self, attempt);
+            }
+        }
+
+    private:
+        template <class Self>
+        void finish(Self& self, const Attempt& attempt) {
+            if (waited) return complete(self, attempt);
+            finished = attempt;
+            auto executor = self.get_executor();
+            asio::post(executor, std::move(self));
+        }
+        template <class Self>
+        static void complete(Self& self, const Attempt& attempt) {
+            if constexpr (WithBytes) self.complete(attempt.error, attempt.bytes);
+            else self.complete(attempt.error);
+        }
+    };
+
+    // ---- the BIO: the buffered prefix first, then the socket, never blocking, never SIGPIPE ----
+    static TlsStream& from(BIO* bio) noexcept { return *static_cast<TlsStream*>(BIO_get_data(bio)); }
+
+    static int bio_read(BIO* bio, char* out, int size) {
+        BIO_clear_retry_flags(bio);
+        if (size <= 0) return 0;
+        TlsStream& s = from(bio);
+        auto& prefix = s.next_->prefix();
+        if (const auto pending = prefix.pending(); !pending.empty()) {
+            const std::size_t n = std::min(pending.size(), static_cast<std::size_t>(size));
+            std::memcpy(out, pending.data(), n);
+            prefix.consume(n);
+            return static_cast<int>(n);
+        }
+        // MSG_DONTWAIT: the socket may still be in blocking mode (Asio makes it non-blocking only when
+        // its own first asynchronous operation starts, and implicit TLS may come first).
+        const ssize_t n =
+            ::recv(s.next_->lowest_layer().native_handle(), out, static_cast<std::size_t>(size), MSG_DONTWAIT);
+        if (n >= 0) return static_cast<int>(n);
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_read(bio);
+        else s.transport_errno_ = errno;
+        return -1;
+    }
+
+    static int bio_write(BIO* bio, const char* in, int size) {
+        BIO_clear_retry_flags(bio);
+        if (size <= 0) return 0;
+        TlsStream& s = from(bio);
+        const ssize_t n = ::send(s.next_->lowest_layer().native_handle(), in, static_cast<std::size_t>(size),
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) return static_cast<int>(n);
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_write(bio);
+        else s.transport_errno_ = errno;
+        return -1;
+    }
+
+    static long bio_ctrl(BIO*, int command, long, void*) { return command == BIO_CTRL_FLUSH ? 1 : 0; }
+
+    static BIO_METHOD* bio_method() {
+        // Made once per stream type, on first use (thread-safe static initialisation), kept for the
+        // process's life like the library's own built-in methods.
+        static BIO_METHOD* const method = [] {
+            BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "berth session socket");
+            if (!m) throw std::bad_alloc();
+            BIO_meth_set_read(m, &TlsStream::bio_read);
+            BIO_meth_set_write(m, &TlsStream::bio_write);
+            BIO_meth_set_ctrl(m, &TlsStream::bio_ctrl);
+            return m;
+        }();
+        return method;
+    }
+
+    Next* next_;
+    std::unique_ptr<SSL, SslFree> ssl_;
+    int transport_errno_ = 0;
+};
+
+}  // namespace berth
+
 namespace berth {
 
 namespace detail {
 
-/// A fixed buffer for the bytes read before the session handler runs: the PROXY header while it is
-/// being parsed, then whatever followed it.
+/// The bytes read before the session handler runs: the PROXY header while it is being parsed, then
+/// whatever followed it. Its storage exists only while it holds bytes (or is being filled), so an idle
+/// connection carries none of it.
 class PrefixBuffer {
 public:
     static constexpr std::size_t capacity = 1024;
 
-    [[nodiscard]] std::span<std::uint8_t> free_space() noexcept { return {data_.data() + end_, capacity - end_}; }
+    /// Room to read into; empty when the storage cannot be allocated.
+    [[nodiscard]] std::span<std::uint8_t> free_space() noexcept {
+        if (!data_) data_.reset(new (std::nothrow) std::uint8_t[capacity]);
+        if (!data_) return {};
+        return {data_.get() + end_, capacity - end_};
+    }
     void commit(std::size_t n) noexcept { end_ += n; }
-    [[nodiscard]] std::span<const std::uint8_t> pending() const noexcept { return {data_.data() + begin_, end_ - begin_}; }
+    [[nodiscard]] std::span<const std::uint8_t> pending() const noexcept {
+        return data_ ? std::span<const std::uint8_t>(data_.get() + begin_, end_ - begin_)
+                     : std::span<const std::uint8_t>{};
+    }
     void consume(std::size_t n) noexcept {
         begin_ += n;
-        if (begin_ == end_) begin_ = end_ = 0;
+        if (begin_ == end_) clear();
     }
-    void clear() noexcept { begin_ = end_ = 0; }
+    void clear() noexcept {
+        begin_ = end_ = 0;
+        data_.reset();
+    }
 
 private:
-    std::array<std::uint8_t, capacity> data_{};
+    std::unique_ptr<std::uint8_t[]> data_;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
 };
@@ -5344,7 +5972,7 @@ class SessionStream {
 public:
     using executor_type = typename Socket::executor_type;
     using plain_stream_type = PrefixedStream<Socket>;
-    using tls_stream_type = asio::ssl::stream<plain_stream_type&>;
+    using tls_stream_type = TlsStream<plain_stream_type>;
     using lowest_layer_type = typename Socket::lowest_layer_type;
 
     explicit SessionStream(const executor_type& executor) : plain_(executor) {}
@@ -5388,7 +6016,25 @@ public:
     /// header, SPEC §5 keeps them for the next layer), so the handshake reads them first.
     tls_stream_type& begin_tls(asio::ssl::context& context, TlsStart start) {
         if (start == TlsStart::starttls) plain_.prefix().clear();
-        return tls_.emplace(plain_, context);
+        return tls_.emplace(plain_, context.native_handle());
+    }
+
+    /// Completes when a read would find something: buffered bytes, decrypted bytes the TLS library
+    /// holds, or a readable socket (data, end of stream or an error). A handler that waits here between
+    /// requests, and allocates its read buffer only then, keeps no buffer for an idle connection.
+    /// Completion: `void(std::error_code)`.
+    template <class Token>
+    auto async_wait_readable(Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code)>(
+            [this](auto handler) {
+                if (!plain_.prefix().pending().empty() || (tls_ && tls_->has_pending_data())) {
+                    auto executor = asio::get_associated_executor(handler, get_executor());
+                    asio::post(executor, [h = std::move(handler)]() mutable { std::move(h)(std::error_code{}); });
+                    return;
+                }
+                socket().async_wait(asio::socket_base::wait_read, std::move(handler));
+            },
+            token);
     }
 
 private:
@@ -6202,6 +6848,7 @@ struct Policies {
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -6239,7 +6886,7 @@ public:
 
     BasicSession(const executor_type& executor, const ResolvedListener& listener, asio::ssl::context* tls_context,
                  detail::SessionServices& services, detail::RefCounted& owner)
-        : stream_(executor), deadline_(executor), listener_(&listener), tls_context_(tls_context),
+        : stream_(executor), listener_(&listener), tls_context_(tls_context),
           services_(&services), owner_(&owner) {}
     BasicSession(const BasicSession&) = delete;
     BasicSession& operator=(const BasicSession&) = delete;
@@ -6256,7 +6903,8 @@ public:
     [[nodiscard]] const SocketAddr& peer() const noexcept { return peer_; }
     /// The TCP peer as the kernel reports it (the proxy, when there is one).
     [[nodiscard]] const SocketAddr& tcp_peer() const noexcept { return tcp_peer_; }
-    [[nodiscard]] const std::optional<ProxyHeader>& proxy_header() const noexcept { return proxy_header_; }
+    /// The PROXY header a trusted proxy sent; nullptr when there was none.
+    [[nodiscard]] const ProxyHeader* proxy_header() const noexcept { return proxy_header_.get(); }
     [[nodiscard]] const ResolvedListener& listener() const noexcept { return *listener_; }
 
     /// Bytes that arrived with the PROXY header and have not been read yet; reads of stream() return
@@ -6303,8 +6951,14 @@ public:
     /// Closes the socket at once; pending operations complete with `operation_aborted`.
     void close() noexcept {
         std::error_code ignored;
-        socket().shutdown(socket_type::shutdown_both, ignored);
         socket().close(ignored);
+    }
+
+    /// Completes when a read of stream() would find something (see SessionStream::async_wait_readable):
+    /// a handler that waits here between requests keeps no read buffer while the client is idle.
+    template <class Token>
+    auto async_wait_readable(Token&& token) {
+        return stream_.async_wait_readable(std::forward<Token>(token));
     }
 
 private:
@@ -6325,8 +6979,9 @@ private:
     void arm_deadline(std::chrono::milliseconds timeout) {
         ++deadline_step_;
         deadline_expired_ = false;
-        deadline_.expires_after(timeout);
-        deadline_.async_wait([this, step = deadline_step_, keep = detail::Ref<detail::RefCounted>(owner_)](
+        if (!deadline_) deadline_ = std::make_unique<asio::steady_timer>(get_executor());
+        deadline_->expires_after(timeout);
+        deadline_->async_wait([this, step = deadline_step_, keep = detail::Ref<detail::RefCounted>(owner_)](
                                  std::error_code ec) {
             if (ec || step != deadline_step_) return;
             deadline_expired_ = true;
@@ -6338,7 +6993,7 @@ private:
     /// Ends the current step; true when its deadline had passed.
     bool disarm_deadline() noexcept {
         ++deadline_step_;
-        deadline_.cancel();
+        deadline_.reset();  // cancels the wait; an idle connection keeps no timer
         return deadline_expired_;
     }
 
@@ -6348,7 +7003,7 @@ private:
     }
     void set_proxy_header(ProxyHeader header) {
         if (header.command == ProxyCommand::proxy && header.source) peer_ = unmapped_peer(*header.source);
-        proxy_header_ = std::move(header);
+        proxy_header_ = std::make_unique<ProxyHeader>(std::move(header));
     }
     static SocketAddr unmapped_peer(const SocketAddr& address) {
         if (auto v4 = address.address().mapped_v4()) return {*v4, address.port()};
@@ -6358,7 +7013,7 @@ private:
     struct HandshakeOp {
         BasicSession* session;
         bool implicit;
-        enum class Step { start, refused, handshaking } step = Step::start;
+        enum class Step { start, refused, out_of_memory, handshaking } step = Step::start;
 
         template <class Self>
         void operator()(Self& self, std::error_code ec = {}) {
@@ -6371,13 +7026,22 @@ private:
                     return;
                 }
                 step = Step::handshaking;
+                try {
+                    session->stream_.begin_tls(*session->tls_context_, implicit ? stream_type::TlsStart::implicit
+                                                                                : stream_type::TlsStart::starttls);
+                } catch (const std::bad_alloc&) {
+                    step = Step::out_of_memory;
+                    asio::post(session->get_executor(), std::move(self));
+                    return;
+                }
                 session->arm_deadline(session->listener_->tls_timeout);
-                session->stream_
-                    .begin_tls(*session->tls_context_,
-                               implicit ? stream_type::TlsStart::implicit : stream_type::TlsStart::starttls)
-                    .async_handshake(asio::ssl::stream_base::server, std::move(self));
+                session->stream_.tls()->async_handshake(std::move(self));
                 return;
             case Step::refused: self.complete(make_error_code(NetError::starttls_unavailable)); return;
+            case Step::out_of_memory:
+                ec = std::make_error_code(std::errc::not_enough_memory);
+                step = Step::handshaking;
+                [[fallthrough]];
             case Step::handshaking:
                 if (session->disarm_deadline()) ec = asio::error::timed_out;
                 if (ec) {
@@ -6426,7 +7090,8 @@ private:
     };
 
     stream_type stream_;
-    asio::steady_timer deadline_;
+    // Made when a step with a deadline starts, released when it ends: most of a session's life has none.
+    std::unique_ptr<asio::steady_timer> deadline_;
     std::uint32_t deadline_step_ = 0;
     bool deadline_expired_ = false;
     bool tls_failed_ = false;
@@ -6436,7 +7101,7 @@ private:
     detail::RefCounted* owner_;
     SocketAddr tcp_peer_{IpAddress::v4({0, 0, 0, 0}), 0};
     SocketAddr peer_{IpAddress::v4({0, 0, 0, 0}), 0};
-    std::optional<ProxyHeader> proxy_header_;
+    std::unique_ptr<ProxyHeader> proxy_header_;
 };
 
 using Session = BasicSession<asio::ip::tcp>;
@@ -6536,9 +7201,16 @@ public:
         }
     }
 
+    /// Counts the session as live from its accept (the block made ahead for the next accept is not one).
+    void mark_accepted() noexcept {
+        accepted_ = true;
+        shared_->session_created();
+    }
+
     BasicSession<Protocol> session;
     std::optional<Permit> permit;
     asio::cancellation_signal cancellation;
+    bool ended = false;                // set on the session's executor when the session is over
     SessionState* previous = nullptr;  // the acceptor's registry, touched on the acceptor's executor only
     SessionState* next = nullptr;
 
@@ -6546,21 +7218,21 @@ private:
     SessionState(const asio::any_io_executor& executor, ListenerRuntime& listener, SessionServices& services,
                  ServerShared& shared)
         : session(executor, listener.config, listener.tls_context ? &*listener.tls_context : nullptr, services, *this),
-          shared_(&shared) {
-        shared.session_created();
-    }
+          shared_(&shared) {}
 
     void destroy() noexcept override {
         using Pool = BlockPool<sizeof(SessionState), alignof(SessionState)>;
         ServerShared& shared = *shared_;
         const bool had_permit = permit.has_value();
+        const bool was_accepted = accepted_;
         this->~SessionState();  // gives the permit back, closes the socket
         Pool::deallocate(this);
         if (had_permit) shared.permits.permit_released();
-        shared.session_destroyed();
+        if (was_accepted) shared.session_destroyed();
     }
 
     ServerShared* shared_;
+    bool accepted_ = false;
 };
 
 }  // namespace detail
@@ -6649,8 +7321,7 @@ public:
         requires SessionHandler<Handler, session_type>
     void start(Handler& handler) {
         running_.store(true, std::memory_order_release);
-        asio::co_spawn(executor_, accept_loop(handler),
-                       [this](std::exception_ptr) { running_.store(false, std::memory_order_release); });
+        asio::dispatch(executor_, [this, &handler] { accept_next(handler); });
     }
 
     /// Stops accepting and closes the listening socket (from any thread; takes effect on the acceptor's
@@ -6686,8 +7357,7 @@ public:
 
 private:
     using state_type = detail::SessionState<Protocol, permit_type>;
-    using awaitable_token = asio::use_awaitable_t<Executor>;
-    using session_token = asio::use_awaitable_t<>;
+    using state_ref = detail::Ref<state_type>;
     static constexpr auto busy_reply_longest_wait = std::chrono::milliseconds(5000);
 
     std::optional<SetupFailure> fail(std::string step, std::error_code ec) {
@@ -6712,22 +7382,6 @@ private:
         return policies_->connection_limit.try_acquire(listener_->connections);
     }
 
-    asio::awaitable<std::optional<permit_type>, Executor> wait_for_permit() {
-        for (;;) {
-            if (stopping_) co_return std::nullopt;
-            if (auto permit = try_acquire()) co_return permit;
-            shared_->permits.enter_wait(*this);
-            if (auto permit = try_acquire()) {
-                shared_->permits.leave_wait(*this);
-                co_return permit;
-            }
-            permit_timer_.expires_at(std::chrono::steady_clock::time_point::max());
-            std::error_code ignored;
-            co_await permit_timer_.async_wait(asio::redirect_error(awaitable_token{}, ignored));
-            shared_->permits.leave_wait(*this);
-        }
-    }
-
     // ---- the registry of this acceptor's sessions, on the acceptor's executor ----
     void link(state_type* state) noexcept {
         state->add_ref();
@@ -6745,64 +7399,112 @@ private:
         state->release();
     }
 
-    // ---- the accept loop ----
+    // ---- the accept loop: a chain of completion handlers on the acceptor's executor ----
+    // Callbacks rather than a coroutine: a connection costs a few hundred nanoseconds of this loop's
+    // time, and every coroutine resumption and type-erased dispatch on the way is a measurable share.
+
     asio::any_io_executor new_session_executor() const {
         if (strand_per_session_) return asio::make_strand(session_executor_);
         return session_executor_;
     }
 
     template <class Handler>
-    asio::awaitable<void, Executor> accept_loop(Handler& handler) {
-        std::chrono::milliseconds pause{0};
-        detail::Ref<state_type> next;
-        while (!stopping_) {
-            std::error_code ec;
-            try {
-                if (!next) next = state_type::create(new_session_executor(), *listener_, *this, *shared_);
-            } catch (const std::bad_alloc&) {
-                ec = std::make_error_code(std::errc::not_enough_memory);
-            }
-            if (!ec) co_await acceptor_.async_accept(next->session.socket(), asio::redirect_error(awaitable_token{}, ec));
-            if (ec) {
-                const AcceptErrorAction action = policies_->accept_errors.classify(ec);
-                if (stopping_ || action == AcceptErrorAction::stop) break;
-                if (action == AcceptErrorAction::skip) continue;
-                pause = policies_->accept_errors.next_backoff(pause);
-                report_backoff(ec, pause);
-                backoff_timer_.expires_after(pause);
-                co_await backoff_timer_.async_wait(asio::redirect_error(awaitable_token{}, ec));
-                continue;
-            }
-            pause = std::chrono::milliseconds(0);
-            detail::Ref<state_type> state = std::move(next);
-            if (!prepare(*state)) continue;
-            const bool needs_proxy_header = trusted(state->session.tcp_peer());
+    void accept_next(Handler& handler) {
+        if (stopping_) return loop_ended();
+        std::error_code ec;
+        try {
+            if (!next_) next_ = state_type::create(new_session_executor(), *listener_, *this, *shared_);
+        } catch (const std::bad_alloc&) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+        }
+        if (ec) return accept_failed(handler, ec);
+        acceptor_.async_accept(next_->session.socket(), peer_endpoint_,
+                               [this, &handler](std::error_code error) { accepted(handler, error); });
+    }
+
+    template <class Handler>
+    void accept_failed(Handler& handler, std::error_code ec) {
+        const AcceptErrorAction action = policies_->accept_errors.classify(ec);
+        if (stopping_ || action == AcceptErrorAction::stop) return loop_ended();
+        if (action == AcceptErrorAction::skip) return accept_next(handler);
+        pause_ = policies_->accept_errors.next_backoff(pause_);
+        report_backoff(ec, pause_);
+        backoff_timer_.expires_after(pause_);
+        backoff_timer_.async_wait([this, &handler](std::error_code) { accept_next(handler); });
+    }
+
+    void loop_ended() noexcept {
+        next_ = {};  // the block made ahead for the next accept
+        running_.store(false, std::memory_order_release);
+    }
+
+    template <class Handler>
+    void accepted(Handler& handler, std::error_code ec) {
+        if (ec) return accept_failed(handler, ec);
+        pause_ = std::chrono::milliseconds(0);
+        state_ref state = std::move(next_);
+        state->mark_accepted();
+        if (!prepare(*state)) return accept_next(handler);
+        const bool needs_proxy_header = trusted(state->session.tcp_peer());
+        if constexpr (PolicyBundle::overload_type::waits_for_permit) {
+            // Backpressure: this acceptor holds the connection it has and accepts nothing more until a
+            // permit frees; later connections wait in the kernel's backlog.
+            return wait_for_permit(handler, std::move(state), needs_proxy_header);
+        } else {
             bool refused = false;
-            if constexpr (PolicyBundle::overload_type::waits_for_permit) {
-                // Backpressure: this acceptor holds the connection it has and accepts nothing more until
-                // a permit frees; later connections wait in the kernel's backlog.
-                state->permit = co_await wait_for_permit();
-                if (!state->permit) {
-                    state->session.close();
-                    break;
-                }
-            } else if (!needs_proxy_header) {
+            if (!needs_proxy_header) {
                 state->permit = try_acquire();
                 if (!state->permit) {
                     report(EventKind::refused_over_limit, state->session.peer(), {}, {});
                     if (policies_->overload.busy_reply(listener_->config).empty()) {
                         state->session.close();
-                        continue;
+                        return accept_next(handler);
                     }
                     refused = true;
                 }
             }
-            try {
-                spawn(std::move(state), handler, needs_proxy_header, refused);
-            } catch (const std::bad_alloc&) {
-                pause = policies_->accept_errors.next_backoff(pause);
-                report_backoff(std::make_error_code(std::errc::not_enough_memory), pause);
+            launch(handler, std::move(state), needs_proxy_header, refused);
+            accept_next(handler);
+        }
+    }
+
+    template <class Handler>
+    void wait_for_permit(Handler& handler, state_ref state, bool needs_proxy_header) {
+        if (stopping_) {
+            state->session.close();
+            return loop_ended();
+        }
+        std::optional<permit_type> permit = try_acquire();
+        if (!permit) {
+            shared_->permits.enter_wait(*this);
+            permit = try_acquire();
+            if (!permit) {
+                permit_timer_.expires_at(std::chrono::steady_clock::time_point::max());
+                permit_timer_.async_wait([this, &handler, state = std::move(state), needs_proxy_header](
+                                             std::error_code) mutable {
+                    shared_->permits.leave_wait(*this);
+                    wait_for_permit(handler, std::move(state), needs_proxy_header);
+                });
+                return;
             }
+            shared_->permits.leave_wait(*this);
+        }
+        state->permit = std::move(permit);
+        launch(handler, std::move(state), needs_proxy_header, false);
+        accept_next(handler);
+    }
+
+    template <class Handler>
+    void launch(Handler& handler, state_ref state, bool needs_proxy_header, bool refused) {
+        try {
+            link(state.get());
+            auto executor = state->session.get_executor();
+            asio::dispatch(executor, [this, &handler, state = std::move(state), needs_proxy_header, refused]() mutable {
+                begin_session(handler, std::move(state), needs_proxy_header, refused);
+            });
+        } catch (const std::bad_alloc&) {
+            pause_ = policies_->accept_errors.next_backoff(pause_);
+            report_backoff(std::make_error_code(std::errc::not_enough_memory), pause_);
         }
     }
 
@@ -6833,13 +7535,7 @@ private:
     /// when the connection is already closed.
     bool prepare(state_type& state) {
         session_type& session = state.session;
-        std::error_code ec;
-        const auto remote = session.socket().remote_endpoint(ec);
-        if (ec) {  // the peer is already gone
-            session.close();
-            return false;
-        }
-        session.set_peers(to_socket_addr(remote));
+        session.set_peers(to_socket_addr(peer_endpoint_));
         report(EventKind::accepted, session.peer(), {}, {});
         const AcceptedSocket accepted{session.tcp_peer(), plan_.address.address().is_v6()};
         if (const OptionFailure option =
@@ -6851,62 +7547,178 @@ private:
         return true;
     }
 
-    /// Runs the session coroutine on the session's strand; the acceptor's registry holds it until the
-    /// coroutine has ended, so shutdown can cancel it.
+    // ---- one session, on its own executor: PROXY header, permit, busy reply, implicit TLS, handler ----
+
     template <class Handler>
-    void spawn(detail::Ref<state_type> state, Handler& handler, bool needs_proxy_header, bool refused) {
-        link(state.get());
-        auto executor = state->session.get_executor();
-        asio::co_spawn(executor, run_session(state, handler, needs_proxy_header, refused),
-                       asio::bind_cancellation_slot(state->cancellation.slot(),
-                                                    [this, state](std::exception_ptr) mutable {
-                                                        asio::post(executor_, [this, state = std::move(state)] {
-                                                            unlink(state.get());
-                                                        });
-                                                    }));
+    void begin_session(Handler& handler, state_ref state, bool needs_proxy_header, bool refused) {
+        if (needs_proxy_header) {
+            session_type& session = state->session;
+            session.arm_deadline(listener_->config.tls_timeout);
+            async_read_proxy_header(session.stream().plain(), policies_->proxy_protocol.limits(),
+                                    [this, &handler, state = std::move(state)](ProxyReadResult result) mutable {
+                                        proxy_header_read(handler, std::move(state), std::move(result));
+                                    });
+            return;
+        }
+        after_proxy_header(handler, std::move(state), refused);
+    }
+
+    /// A trusted peer's PROXY header, read within tlsTimeout: any problem is reported and closes.
+    template <class Handler>
+    void proxy_header_read(Handler& handler, state_ref state, ProxyReadResult result) {
+        session_type& session = state->session;
+        std::error_code error = session.disarm_deadline() ? std::error_code(asio::error::timed_out) : result.error;
+        std::string_view detail = result.parse.failed() ? describe(result.parse.error) : std::string_view{};
+        if (!error && !policies_->proxy_protocol.accepts(result.parse.header.version)) {
+            error = make_error_code(NetError::proxy_header_invalid);
+            detail = result.parse.header.version == ProxyVersion::v1 ? "PROXY v1 is not accepted"
+                                                                      : "PROXY v2 is not accepted";
+        }
+        if (error) {
+            if (!stopping()) report(EventKind::proxy_error, session.peer(), error, detail);
+            return end_without_handler(std::move(state));
+        }
+        session.set_proxy_header(std::move(result.parse.header));
+        bool refused = false;
+        if (!state->permit) {
+            // SPEC §5: the permit is taken after the header (the header decides who the client is).
+            state->permit = try_acquire();
+            if (!state->permit) {
+                report(EventKind::refused_over_limit, session.peer(), {}, {});
+                if (policies_->overload.busy_reply(listener_->config).empty()) return end_without_handler(std::move(state));
+                refused = true;
+            }
+        }
+        after_proxy_header(handler, std::move(state), refused);
     }
 
     template <class Handler>
-    asio::awaitable<void> run_session(detail::Ref<state_type> state, Handler& handler, bool needs_proxy_header,
-                                      bool refused) {
-        session_type& session = state->session;
+    void after_proxy_header(Handler& handler, state_ref state, bool refused) {
+        if (refused) return send_busy_reply(std::move(state));
         const ResolvedListener& config = listener_->config;
-
-        if (needs_proxy_header) {
-            if (!co_await read_proxy_header(session)) co_return;
-            if (!state->permit) {
-                // SPEC §5: the permit is taken after the header (the header decides who the client is).
-                state->permit = try_acquire();
-                if (!state->permit) {
-                    report(EventKind::refused_over_limit, session.peer(), {}, {});
-                    refused = true;
-                    if (policies_->overload.busy_reply(config).empty()) {
-                        session.close();
-                        co_return;
-                    }
-                }
-            }
-        }
-        if (refused) {
-            co_await send_busy_reply(session);
-            co_return;
-        }
         if (config.use_tls && config.tls_implicit) {
-            std::error_code ec;
-            co_await session.async_implicit_tls(asio::redirect_error(session_token{}, ec));
-            if (ec) co_return;  // reported and closed by the handshake
+            session_type& session = state->session;
+            session.async_implicit_tls([this, &handler, state = std::move(state)](std::error_code ec) mutable {
+                if (ec) return end_without_handler(std::move(state));  // reported and closed by the handshake
+                run_handler(handler, std::move(state));
+            });
+            return;
+        }
+        run_handler(handler, std::move(state));
+    }
+
+    /// The overload policy's busy line, then an orderly close (see BusyReplyOp), within min(tlsTimeout, 5 s).
+    void send_busy_reply(state_ref state) {
+        session_type& session = state->session;
+        const std::string_view reply = policies_->overload.busy_reply(listener_->config);
+        const auto timeout = std::min(std::chrono::milliseconds(listener_->config.tls_timeout.milliseconds()),
+                                      std::chrono::milliseconds(busy_reply_longest_wait));
+        session.arm_deadline(timeout);
+        asio::async_write(session.socket(), asio::buffer(reply.data(), reply.size()),
+                          BusyReply{this, std::move(state)});
+    }
+
+    /// After the busy line: the send side is shut down and what the client still sends is read and
+    /// dropped until it closes (or the deadline), so the kernel does not answer it with a reset that
+    /// could destroy the line before the client reads it.
+    struct BusyReply {
+        BasicAcceptor* acceptor;
+        state_ref state;
+        bool draining = false;
+
+        void operator()(std::error_code ec, std::size_t) {
+            session_type& session = state->session;
+            if (!ec && !draining) {
+                draining = true;
+                session.socket().shutdown(session_type::socket_type::shutdown_send, ec);
+            }
+            auto& sink = session.stream().plain().prefix();
+            sink.clear();
+            const auto space = sink.free_space();
+            if (ec || space.empty()) {
+                sink.clear();
+                session.disarm_deadline();
+                BasicAcceptor* owner = acceptor;
+                owner->end_without_handler(std::move(state));
+                return;
+            }
+            session.socket().async_read_some(asio::buffer(space.data(), space.size()), std::move(*this));
+        }
+    };
+
+    // ---- the handler, whatever its shape ----
+
+    /// What a callback handler calls when its session is over: once, with an error code (an error
+    /// other than the client going away is reported). Carries the session's executor and its
+    /// cancellation slot, so it can be passed as the completion token of the session's operations.
+    class SessionDone {
+    public:
+        using executor_type = asio::any_io_executor;
+        using cancellation_slot_type = asio::cancellation_slot;
+
+        SessionDone(BasicAcceptor* acceptor, state_ref state) noexcept
+            : acceptor_(acceptor), state_(std::move(state)) {}
+        SessionDone(SessionDone&&) noexcept = default;
+        SessionDone& operator=(SessionDone&&) noexcept = default;
+
+        executor_type get_executor() const noexcept { return state_->session.get_executor(); }
+        cancellation_slot_type get_cancellation_slot() const noexcept { return state_->cancellation.slot(); }
+
+        void operator()(std::error_code ec = {}) {
+            if (!state_) return;
+            std::exception_ptr failure;
+            if (ec) failure = std::make_exception_ptr(std::system_error(ec));
+            acceptor_->end_session(std::move(state_), failure);
         }
 
+    private:
+        BasicAcceptor* acceptor_;
+        state_ref state_;
+    };
+
+    template <class Handler>
+    void run_handler(Handler& handler, state_ref state) {
         listener_->stats.session_started();
-        std::exception_ptr failure;
-        try {
-            co_await run_session_handler(handler, session);
-        } catch (...) {
-            failure = std::current_exception();
+        session_type& session = state->session;
+        if constexpr (CallbackSessionHandler<Handler, session_type>) {
+            try {
+                handler(session, SessionDone(this, state));
+            } catch (...) {
+                end_session(std::move(state), std::current_exception());
+            }
+        } else if constexpr (CoroutineSessionHandler<Handler, session_type>) {
+            auto slot = state->cancellation.slot();
+            asio::co_spawn(session.get_executor(), handler(session),
+                           asio::bind_cancellation_slot(slot, [this, state = std::move(state)](
+                                                                  std::exception_ptr failure) mutable {
+                               end_session(std::move(state), failure);
+                           }));
+        } else {
+            auto slot = state->cancellation.slot();
+            asio::co_spawn(session.get_executor(), handler(session, asio::use_awaitable),
+                           asio::bind_cancellation_slot(slot, [this, state = std::move(state)](
+                                                                  std::exception_ptr failure, auto&&...) mutable {
+                               end_session(std::move(state), failure);
+                           }));
         }
+    }
+
+    /// The end of a session whose handler ran: once, whatever called it first.
+    void end_session(state_ref state, std::exception_ptr failure) {
+        if (state->ended) return;
+        state->ended = true;
         listener_->stats.session_finished();
-        if (failure && !stopping()) report_session_error(session, failure);
-        session.close();
+        if (failure && !stopping()) report_session_error(state->session, failure);
+        end_without_handler(std::move(state));
+    }
+
+    /// Closes the connection and takes the session out of the registry (on the acceptor's executor).
+    void end_without_handler(state_ref state) {
+        state->ended = true;
+        state->session.close();
+        if (!strand_per_session_) return unlink(state.get());  // one thread runs both: already there
+        state_type* raw = state.get();
+        asio::post(executor_, [this, raw, keep = std::move(state)] { unlink(raw); });
     }
 
     void report_session_error(session_type& session, std::exception_ptr failure) noexcept {
@@ -6919,50 +7731,6 @@ private:
         } catch (...) {
             report(EventKind::session_error, session.peer(), {}, "unknown exception");
         }
-    }
-
-    /// Reads the PROXY header of a trusted peer within tlsTimeout. False (reported, closed) on any problem.
-    asio::awaitable<bool> read_proxy_header(session_type& session) {
-        session.arm_deadline(listener_->config.tls_timeout);
-        ProxyReadResult result = co_await async_read_proxy_header(
-            session.stream().plain(), policies_->proxy_protocol.limits(), session_token{});
-        std::error_code error = session.disarm_deadline() ? std::error_code(asio::error::timed_out) : result.error;
-        std::string_view detail = result.parse.failed() ? describe(result.parse.error) : std::string_view{};
-        if (!error && !policies_->proxy_protocol.accepts(result.parse.header.version)) {
-            error = make_error_code(NetError::proxy_header_invalid);
-            detail = result.parse.header.version == ProxyVersion::v1 ? "PROXY v1 is not accepted"
-                                                                      : "PROXY v2 is not accepted";
-        }
-        if (error) {
-            if (!stopping()) report(EventKind::proxy_error, session.peer(), error, detail);
-            session.close();
-            co_return false;
-        }
-        session.set_proxy_header(std::move(result.parse.header));
-        co_return true;
-    }
-
-    /// The overload policy's busy line, then an orderly close: the send side is shut down and what the
-    /// client still sends is read and dropped, so the kernel does not answer it with a reset that
-    /// could destroy the line before the client reads it. Bounded by min(tlsTimeout, 5 s).
-    asio::awaitable<void> send_busy_reply(session_type& session) {
-        const std::string_view reply = policies_->overload.busy_reply(listener_->config);
-        const auto timeout = std::min(std::chrono::milliseconds(listener_->config.tls_timeout.milliseconds()),
-                                      std::chrono::milliseconds(busy_reply_longest_wait));
-        session.arm_deadline(timeout);
-        std::error_code ec;
-        co_await asio::async_write(session.socket(), asio::buffer(reply.data(), reply.size()),
-                                   asio::redirect_error(session_token{}, ec));
-        if (!ec) session.socket().shutdown(session_type::socket_type::shutdown_send, ec);
-        auto& sink = session.stream().plain().prefix();
-        while (!ec) {
-            sink.clear();
-            const auto space = sink.free_space();
-            co_await session.socket().async_read_some(asio::buffer(space.data(), space.size()),
-                                                      asio::redirect_error(session_token{}, ec));
-        }
-        session.disarm_deadline();
-        session.close();
     }
 
     Executor executor_;
@@ -6978,7 +7746,10 @@ private:
     detail::ServerShared* shared_;
     BindPlan plan_;
 
-    bool stopping_ = false;  // on the acceptor's executor
+    bool stopping_ = false;  // on the acceptor's executor, like the four below
+    state_ref next_;         // the session the next accept fills
+    endpoint_type peer_endpoint_;
+    std::chrono::milliseconds pause_{0};
     std::atomic<bool> running_{false};
     state_type* registry_head_ = nullptr;
     std::atomic<std::size_t> registry_size_{0};
@@ -7281,8 +8052,12 @@ private:
             every_listener_reuses_port = every_listener_reuses_port && config.socket_reuse_port;
         sharded_ = options_.threads > 1 && every_listener_reuses_port;
         const std::size_t count = sharded_ ? options_.threads : 1;
-        for (std::size_t i = 0; i < count; ++i)
-            contexts_.push_back(std::make_unique<asio::io_context>(sharded_ ? 1 : static_cast<int>(options_.threads)));
+        // A context that one thread runs needs no locks around its sockets' reactor state: every socket
+        // is used on that thread only (other threads only post to it). The scheduler keeps its lock, so
+        // posting from anywhere stays safe. On a shared context, several threads touch the sockets.
+        const int hint = options_.threads == 1 || sharded_ ? ASIO_CONCURRENCY_HINT_UNSAFE_IO
+                                                            : static_cast<int>(options_.threads);
+        for (std::size_t i = 0; i < count; ++i) contexts_.push_back(std::make_unique<asio::io_context>(hint));
     }
 
     /// A context run by one thread is already a strand; one run by several needs explicit strands.

@@ -45,7 +45,11 @@ enum class Format : std::uint8_t { toml, json };
 
 [[nodiscard]] inline Resolution load(std::string_view text, Format format, const ReadOptions& read_options = {},
                                      const ResolveOptions& resolve_options = {}) {
-    return resolve(read_configuration(text, format, read_options), resolve_options);
+    // The configuration is load's own, so resolution moves its values instead of copying them.
+    auto resolve_it = [&](Configuration& config) { return detail::resolve_consuming(config, resolve_options); };
+    if (format == Format::toml) return detail::read_toml_then(text, read_options, resolve_it);
+    Configuration config = read_json(text, read_options);
+    return resolve_it(config);
 }
 
 [[nodiscard]] inline Resolution load(std::string_view text, const ReadOptions& read_options = {},

@@ -20,10 +20,13 @@ namespace berth::detail {
     return true;
 }
 
-/// One TOML key segment as a path shows it: bare when it can be, else a quoted basic string.
-[[nodiscard]] inline std::string toml_key_segment(std::string_view s) {
-    if (is_bare_key(s)) return std::string(s);
-    std::string out = "\"";
+/// Appends one TOML key segment as a path shows it: bare when it can be, else a quoted basic string.
+inline void append_toml_key_segment(std::string& out, std::string_view s) {
+    if (is_bare_key(s)) {
+        out.append(s);
+        return;
+    }
+    out += '"';
     for (unsigned char c : s) {
         if (c == '"' || c == '\\') {
             out += '\\';
@@ -37,7 +40,14 @@ namespace berth::detail {
             out += static_cast<char>(c);
         }
     }
-    return out + "\"";
+    out += '"';
+}
+
+/// One TOML key segment as a path shows it: bare when it can be, else a quoted basic string.
+[[nodiscard]] inline std::string toml_key_segment(std::string_view s) {
+    std::string out;
+    append_toml_key_segment(out, s);
+    return out;
 }
 
 /// A JSON pointer reference token (RFC 6901).

@@ -1,6 +1,7 @@
 #pragma once
 // The TOML surface: Stalwart's `server.listener.<id>.*` keys and their `server.*` defaults (SPEC §1, §2.6).
 
+#include <charconv>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -126,14 +127,18 @@ private:
                           "server.listener must be a table of listeners", "write [server.listener.smtp] and so on");
             return;
         }
+        config_.listeners.reserve(config_.listeners.size() + table->size());
         for (auto&& [id, listener] : *table) read_listener(id, listener);
     }
 
     void read_listener(const toml::key& id, const toml::node& node) {
         ListenerConfig lc;
         lc.name = std::string(id.str());
-        lc.path_prefix = "server.listener." + toml_key_segment(lc.name) + ".";
-        lc.source = toml_source(id.source(), "server.listener." + toml_key_segment(lc.name));
+        std::string path = "server.listener.";
+        append_toml_key_segment(path, lc.name);
+        lc.path_prefix.reserve(path.size() + 1);
+        lc.path_prefix.append(path).push_back('.');
+        lc.source = toml_source(id.source(), std::move(path));
         if (lc.name.empty()) {
             values_.error("listener.empty-name", lc.source, "a listener id cannot be empty",
                           "name it, e.g. [server.listener.smtp]");
@@ -149,15 +154,24 @@ private:
         config_.listeners.push_back(std::move(lc));
     }
 
-    void walk_listener(ListenerConfig& lc, const toml::table& table, const std::string& relative) {
+    /// `relative` is "" at the listener's table, or the group ("socket.", "tls.", "proxy.") below it.
+    void walk_listener(ListenerConfig& lc, const toml::table& table, std::string_view relative) {
+        std::string rel_buffer;  // only a key below a group needs its relative key put together
         for (auto&& [key, child] : table) {
-            const std::string rel = relative + std::string(key.str());
-            const std::string shown = relative + toml_key_segment(key.str());
-            const std::string path = lc.path_prefix + shown;
+            std::string_view rel = key.str();
+            if (!relative.empty()) {
+                rel_buffer.assign(relative).append(key.str());
+                rel = rel_buffer;
+            }
+            // The full key as diagnostics and provenance show it: the group names are bare keys.
+            std::string path;
+            path.reserve(lc.path_prefix.size() + relative.size() + key.str().size());
+            path.append(lc.path_prefix).append(relative);
+            append_toml_key_segment(path, key.str());
             if (auto field = field_by_toml_key(rel)) {
-                read_field(lc.layer, spec_of(*field), child, path);
+                read_field(lc.layer, spec_of(*field), child, std::move(path));
             } else if (relative.empty() && (rel == "socket" || rel == "tls" || rel == "proxy")) {
-                if (const auto* sub = child.as_table()) walk_listener(lc, *sub, rel + ".");
+                if (const auto* sub = child.as_table()) walk_listener(lc, *sub, group_prefix(rel));
                 else
                     values_.error("value.wrong-type", toml_source(child.source(), path), path + " must be a table",
                                   "write " + path + ".<key> = value");
@@ -165,6 +179,12 @@ private:
                 unknown_key(toml_source(key.source(), path), rel, "", lc.path_prefix);
             }
         }
+    }
+
+    static std::string_view group_prefix(std::string_view group) noexcept {
+        if (group == "socket") return "socket.";
+        if (group == "tls") return "tls.";
+        return "proxy.";
     }
 
     /// A scalar node as the value checks see it, with %{env:NAME}% expanded in strings.
@@ -195,6 +215,7 @@ private:
     std::optional<std::string> expand_env(std::string_view text, const Source& at) {
         static constexpr std::string_view open = "%{env:";
         static constexpr std::string_view close = "}%";
+        if (text.find(open) == std::string_view::npos) return std::string(text);
         std::string out;
         std::size_t pos = 0;
         while (true) {
@@ -221,9 +242,9 @@ private:
         return out;
     }
 
-    void read_field(Layer& layer, const FieldSpec& spec, const toml::node& node, const std::string& path) {
-        const Source at = toml_source(node.source(), path);
+    void read_field(Layer& layer, const FieldSpec& spec, const toml::node& node, std::string path) {
         if (!spec.is_list()) {
+            Source at = toml_source(node.source(), std::move(path));
             auto scalar = scalar_of(node, at);
             std::optional<FieldValue> value;
             if (scalar) {
@@ -231,11 +252,11 @@ private:
                     values_.wrong_type(*scalar, at, "a single value", "");
                 else value = values_.scalar(spec, *scalar, at);
             }
-            if (value) layer.set(spec.field, Setting{std::move(*value), at, {}, false});
+            if (value) layer.set(spec.field, Setting{std::move(*value), std::move(at), {}, false});
             else layer.mark_invalid(spec.field);
             return;
         }
-        Setting setting{ValueReader::empty_list(spec), at, {}, false};
+        Setting setting{ValueReader::empty_list(spec), toml_source(node.source(), path), {}, false};
         bool ok = true;
         auto add = [&](const toml::node& element, Source element_at) {
             auto scalar = scalar_of(element, element_at);
@@ -246,17 +267,33 @@ private:
         };
         if (const auto* array = node.as_array()) {
             setting.written_as_list = true;
+            setting.element_sources.reserve(array->size());
+            std::visit(
+                [&](auto& list) {
+                    if constexpr (requires { list.reserve(std::size_t{}); }) list.reserve(array->size());
+                },
+                setting.value);
             std::size_t i = 0;
             for (const auto& element : *array) {
-                ok = add(element, toml_source(element.source(), path + "[" + std::to_string(i) + "]")) && ok;
+                ok = add(element, toml_source(element.source(), element_path(path, i))) && ok;
                 ++i;
             }
         } else {
-            ok = add(node, at);
+            ok = add(node, setting.source);
         }
         if (spec.field == Field::bind && !ok) refine_missing_port_hints(setting, path);
         if (ok) layer.set(spec.field, std::move(setting));
         else layer.mark_invalid(spec.field);
+    }
+
+    /// `path[index]`, the key of one array element.
+    static std::string element_path(const std::string& path, std::size_t index) {
+        char digits[20];
+        const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+        std::string out;
+        out.reserve(path.size() + static_cast<std::size_t>(end - digits) + 2);
+        out.append(path).append(1, '[').append(digits, end).append(1, ']');
+        return out;
     }
 
     /// For `"2001:db8::2"` next to `"192.0.2.1:25"`, the likely fix names the siblings' port.
@@ -312,33 +349,48 @@ inline Diagnostic toml_syntax_error(std::string_view text, std::string_view desc
 
 }  // namespace detail
 
-/// Reads Stalwart's TOML configuration. Never throws on bad input: problems become diagnostics.
-[[nodiscard]] inline Configuration read_toml(std::string_view text, const ReadOptions& options = {}) {
-    Configuration config;
-    config.surface = Surface::toml;
+namespace detail {
+
+/// Parses and reads `text`, then returns `then(config)` while the parsed document still exists. The
+/// document is freed after the configuration: work that allocates after tens of thousands of small
+/// nodes have been freed makes the allocator merge them all first (glibc), which costs as much as a
+/// good part of the reading.
+template <class Then>
+auto read_toml_then(std::string_view text, const ReadOptions& options, Then&& then) {
 #if TOML_EXCEPTIONS
     toml::table root;
+    Configuration config;
+    config.surface = Surface::toml;
     try {
         root = toml::parse(text, std::string_view{"config.toml"});
     } catch (const toml::parse_error& e) {
         config.diagnostics.push_back(detail::toml_syntax_error(text, e.description(),
                                                                static_cast<std::uint32_t>(e.source().begin.line),
                                                                static_cast<std::uint32_t>(e.source().begin.column)));
-        return config;
+        return then(config);
     }
 #else
     toml::parse_result parsed = toml::parse(text, std::string_view{"config.toml"});
+    Configuration config;
+    config.surface = Surface::toml;
     if (!parsed) {
         const auto& e = parsed.error();
         config.diagnostics.push_back(detail::toml_syntax_error(text, e.description(),
                                                                static_cast<std::uint32_t>(e.source().begin.line),
                                                                static_cast<std::uint32_t>(e.source().begin.column)));
-        return config;
+        return then(config);
     }
     const toml::table& root = parsed.table();
 #endif
     detail::TomlReader(options, config).read(root);
-    return config;
+    return then(config);
+}
+
+}  // namespace detail
+
+/// Reads Stalwart's TOML configuration. Never throws on bad input: problems become diagnostics.
+[[nodiscard]] inline Configuration read_toml(std::string_view text, const ReadOptions& options = {}) {
+    return detail::read_toml_then(text, options, [](Configuration& config) { return std::move(config); });
 }
 
 }  // namespace berth

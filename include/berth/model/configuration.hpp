@@ -48,24 +48,45 @@ struct Setting {
 
 class Layer {
 public:
-    void set(Field f, Setting s) { settings_[static_cast<std::size_t>(f)] = std::move(s); }
-    void erase(Field f) { settings_[static_cast<std::size_t>(f)].reset(); }
+    void set(Field f, Setting s) {
+        auto& slot = slot_[static_cast<std::size_t>(f)];
+        if (slot != 0) {
+            settings_[slot - 1] = std::move(s);
+            return;
+        }
+        if (settings_.empty()) settings_.reserve(4);  // most layers set a handful of fields
+        settings_.push_back(std::move(s));
+        slot = static_cast<std::uint8_t>(settings_.size());
+    }
+    void erase(Field f) {
+        auto& slot = slot_[static_cast<std::size_t>(f)];
+        if (slot == 0) return;
+        const auto removed = slot;
+        settings_.erase(settings_.begin() + (removed - 1));
+        slot = 0;
+        for (auto& other : slot_)
+            if (other > removed) --other;
+    }
     [[nodiscard]] const Setting* find(Field f) const noexcept {
-        const auto& s = settings_[static_cast<std::size_t>(f)];
-        return s ? &*s : nullptr;
+        const auto slot = slot_[static_cast<std::size_t>(f)];
+        return slot != 0 ? &settings_[slot - 1] : nullptr;
     }
-    [[nodiscard]] bool empty() const noexcept {
-        for (const auto& s : settings_)
-            if (s) return false;
-        return true;
+    [[nodiscard]] Setting* find(Field f) noexcept {
+        const auto slot = slot_[static_cast<std::size_t>(f)];
+        return slot != 0 ? &settings_[slot - 1] : nullptr;
     }
+    [[nodiscard]] bool empty() const noexcept { return settings_.empty(); }
     /// The field was written but its value was rejected (an error is already reported): resolution
     /// neither falls back past it nor reports it missing.
     void mark_invalid(Field f) noexcept { invalid_[static_cast<std::size_t>(f)] = true; }
     [[nodiscard]] bool is_invalid(Field f) const noexcept { return invalid_[static_cast<std::size_t>(f)]; }
 
 private:
-    std::array<std::optional<Setting>, field_count> settings_{};
+    // Only the fields written are stored: a configuration can have thousands of layers, and one slot
+    // per field for each would be mostly empty memory to allocate, clear and move.
+    std::vector<Setting> settings_;               // in the order first set
+    static_assert(field_count < 256, "a slot is one byte");
+    std::array<std::uint8_t, field_count> slot_{};  // index + 1 into settings_; 0 when not set
     std::array<bool, field_count> invalid_{};
 };
 

@@ -3,14 +3,16 @@
 // ResolvedListener per listener, with every problem collected in one pass.
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "berth/model/configuration.hpp"
@@ -51,21 +53,49 @@ inline std::string canonical_text(const IpMask& m) { return m.to_string(); }
 inline std::string canonical_text(TlsVersion v) { return std::string(json_name(v)); }
 inline std::string canonical_text(TlsCipherSuite c) { return std::string(json_name(c)); }
 
-/// Lists are kept as sorted sets of canonical strings (SPEC §6), so both surfaces resolve alike.
+/// The canonical text of a list element as a sort key, made without allocating.
+inline AddressText canonical_key(const SocketAddr& a) noexcept {
+    AddressText text;
+    write_socket_addr(text, a);
+    return text;
+}
+inline AddressText canonical_key(const IpMask& m) noexcept {
+    AddressText text;
+    write_ip_mask(text, m);
+    return text;
+}
+inline std::string_view canonical_key(TlsVersion v) noexcept { return json_name(v); }
+inline std::string_view canonical_key(TlsCipherSuite c) noexcept { return json_name(c); }
+inline std::string_view key_text(const AddressText& text) noexcept { return text.view(); }
+inline std::string_view key_text(std::string_view text) noexcept { return text; }
+
+/// Lists are kept as sorted sets of canonical strings (SPEC §6), so both surfaces resolve alike. Each
+/// element's text is made once, not once per comparison: printing an address costs far more than
+/// comparing two texts.
 template <class T>
 void normalise_list(std::vector<T>& items) {
-    std::sort(items.begin(), items.end(),
-              [](const T& a, const T& b) { return canonical_text(a) < canonical_text(b); });
-    items.erase(std::unique(items.begin(), items.end(),
-                            [](const T& a, const T& b) { return canonical_text(a) == canonical_text(b); }),
-                items.end());
-}
-
-inline void normalise_lists(ResolvedListener& l) {
-    normalise_list(l.bind);
-    normalise_list(l.tls_disable_protocols);
-    normalise_list(l.tls_disable_cipher_suites);
-    normalise_list(l.proxy_trusted_networks);
+    if (items.size() < 2) return;
+    if (items.size() == 2) {  // the usual case (an IPv4 and an IPv6 bind), without a scratch vector
+        const auto first = canonical_key(items[0]);
+        const auto second = canonical_key(items[1]);
+        const int order = key_text(first).compare(key_text(second));
+        if (order == 0) items.pop_back();
+        else if (order > 0) std::swap(items[0], items[1]);
+        return;
+    }
+    std::vector<std::pair<decltype(canonical_key(items[0])), T>> keyed;
+    keyed.reserve(items.size());
+    for (auto& item : items) keyed.emplace_back(canonical_key(item), std::move(item));
+    // Equal texts are equal values, so which of them sorts first cannot show.
+    std::sort(keyed.begin(), keyed.end(),
+              [](const auto& a, const auto& b) { return key_text(a.first) < key_text(b.first); });
+    items.clear();
+    std::string_view kept;  // the text of the last element kept
+    for (auto& [key, item] : keyed) {
+        if (!items.empty() && key_text(key) == kept) continue;
+        items.push_back(std::move(item));
+        kept = key_text(key);
+    }
 }
 
 inline std::string list_text(const FieldValue& v) {
@@ -98,28 +128,46 @@ public:
         for (const auto& d : config.diagnostics) reported_.emplace(d.code, d.path);
     }
 
+    struct Consume {};
+    static constexpr Consume consume{};
+    /// A resolver that may move the listeners' own values and sources out of `config`, which the caller
+    /// throws away afterwards: each is then stored once instead of copied.
+    Resolver(Configuration& config, Consume, const ResolveOptions& options)
+        : Resolver(std::as_const(config), options) {
+        consumable_ = &config;
+    }
+
     Resolution run() && {
         somaxconn_ = options_.somaxconn ? options_.somaxconn : host_somaxconn();
-        for (const auto& lc : config_.listeners) resolve_listener(lc);
+        result_.listeners.reserve(config_.listeners.size());
+        for (std::size_t i = 0; i < config_.listeners.size(); ++i)
+            resolve_listener(config_.listeners[i], consumable_ ? &consumable_->listeners[i] : nullptr);
         check_duplicate_binds();
-        std::sort(result_.listeners.begin(), result_.listeners.end(),
-                  [](const auto& a, const auto& b) { return a.name < b.name; });
+        // TOML tables come out of toml++ in key order, so the listeners are usually sorted already, and
+        // checking costs one pass where sorting moves large objects around.
+        auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };
+        if (!std::is_sorted(result_.listeners.begin(), result_.listeners.end(), by_name))
+            std::sort(result_.listeners.begin(), result_.listeners.end(), by_name);
         sort_diagnostics(result_.diagnostics);
         return std::move(result_);
     }
 
 private:
     const Configuration& config_;
+    Configuration* consumable_ = nullptr;  // config_ itself, when its listeners' values may be moved
     const ResolveOptions& options_;
     Resolution result_;
     std::set<std::pair<std::string, std::string>> reported_;  // (code, path): each problem once
     std::optional<std::uint32_t> somaxconn_;
+    /// One bound address. The name and the source point into config_, which outlives the resolver.
     struct BindSite {
-        std::string listener;
+        const std::string* listener;
         SocketAddr addr;
-        Source source;
+        const Source* source;
     };
     std::vector<BindSite> binds_;
+    /// The server-wide lists, normalised once for all the listeners that inherit them.
+    std::array<std::optional<FieldValue>, field_count> normalised_server_lists_{};
     std::set<std::string> error_prefixes_;
     bool error_prefixes_ready_ = false;
 
@@ -154,11 +202,12 @@ private:
         return config_.surface == Surface::toml ? spec.toml_key : spec.json_input();
     }
 
-    void resolve_listener(const ListenerConfig& lc) {
-        ResolvedListener l;
+    /// `movable` is `lc` itself when its values and sources may be moved out, else null.
+    void resolve_listener(const ListenerConfig& lc, ListenerConfig* movable) {
+        // Built in place (the vector has room for every listener) and removed again if it is broken.
+        ResolvedListener& l = result_.listeners.emplace_back();
         const std::size_t first_bind_site = binds_.size();
-        l.name = lc.name;
-        l.name_source = lc.source;
+        l.name = lc.name;  // copied: the bind sites point at lc.name
         bool broken = reading_errors_under(lc.path_prefix);
 
         for (const auto& spec : all_fields()) {
@@ -194,13 +243,30 @@ private:
                 }
             }
             if (chosen) {
-                assign_field(l, f, chosen->value);
-                l.provenance[static_cast<std::size_t>(f)] = chosen->source;
-                if (f == Field::bind)
-                    for (std::size_t i = 0; i < l.bind.size(); ++i)
-                        binds_.push_back({lc.name, l.bind[i],
-                                          i < chosen->element_sources.size() ? chosen->element_sources[i]
-                                                                             : chosen->source});
+                auto& provenance = l.provenance[static_cast<std::size_t>(f)];
+                if (chosen == server) {
+                    // Inherited by every listener: copied, and a list is normalised once for all of them.
+                    if (spec.is_list() && f != Field::bind) assign_field(l, f, normalised_server_list(f, *server));
+                    else assign_field(l, f, server->value);
+                    provenance = server->source;
+                    continue;
+                }
+                Setting* movable_own = movable ? movable->layer.find(f) : nullptr;
+                if (movable_own) assign_field(l, f, std::move(movable_own->value));
+                else assign_field(l, f, own->value);
+                bool source_in_use = false;
+                if (f == Field::bind) {
+                    // The bind sites keep the order as written, which element_sources follows.
+                    for (std::size_t i = 0; i < l.bind.size(); ++i) {
+                        const bool has_own_source = i < own->element_sources.size();
+                        binds_.push_back({&lc.name, l.bind[i],
+                                          has_own_source ? &own->element_sources[i] : &own->source});
+                        source_in_use = source_in_use || !has_own_source;
+                    }
+                }
+                normalise_list_field(l, f);
+                if (movable_own && !source_in_use) provenance = std::move(movable_own->source);
+                else provenance = own->source;
                 continue;
             }
             if (f == Field::bind) {
@@ -217,8 +283,37 @@ private:
             }
         }
         if (!check_listener(l, first_bind_site)) broken = true;
-        normalise_lists(l);
-        if (!broken) result_.listeners.push_back(std::move(l));
+        if (broken) {
+            result_.listeners.pop_back();
+            return;
+        }
+        if (movable) l.name_source = std::move(movable->source);
+        else l.name_source = lc.source;
+    }
+
+    /// Normalises the listener's list of field f (nothing for other fields). No check depends on the
+    /// order of a list, so lists are normalised as they are assigned.
+    static void normalise_list_field(ResolvedListener& l, Field f) {
+        switch (f) {
+        case Field::bind: normalise_list(l.bind); break;
+        case Field::tls_disable_protocols: normalise_list(l.tls_disable_protocols); break;
+        case Field::tls_disable_cipher_suites: normalise_list(l.tls_disable_cipher_suites); break;
+        case Field::proxy_trusted_networks: normalise_list(l.proxy_trusted_networks); break;
+        default: break;
+        }
+    }
+
+    const FieldValue& normalised_server_list(Field f, const Setting& server) {
+        auto& cached = normalised_server_lists_[static_cast<std::size_t>(f)];
+        if (!cached) {
+            cached = server.value;
+            std::visit(
+                [](auto& v) {
+                    if constexpr (requires { v.begin(); }) normalise_list(v);
+                },
+                *cached);
+        }
+        return *cached;
     }
 
     /// Cross-field checks of one listener; its bind sites are binds_[first_bind_site...].
@@ -261,11 +356,11 @@ private:
             const BindSite& site = binds_[i];
             const auto port = site.addr.port();
             if (implicit && conventionally_starttls(port))
-                report(Severity::warning, "tls.port-convention", site.source.path.empty() ? bind_src : site.source,
+                report(Severity::warning, "tls.port-convention", site.source->path.empty() ? bind_src : *site.source,
                        "implicit TLS on port " + std::to_string(port) + ", where clients expect plain text and STARTTLS",
                        "use port 465/993/995 for implicit TLS, or set tls.implicit = false");
             else if (!implicit && conventionally_implicit(port))
-                report(Severity::warning, "tls.port-convention", site.source.path.empty() ? bind_src : site.source,
+                report(Severity::warning, "tls.port-convention", site.source->path.empty() ? bind_src : *site.source,
                        "port " + std::to_string(port) + " is conventionally implicit TLS, but this listener " +
                            (l.use_tls ? "expects STARTTLS" : "is plain text"),
                        "set tls.implicit = true for this listener");
@@ -273,20 +368,45 @@ private:
         return ok;
     }
 
+    /// Mixes every part operator== compares, so equal addresses land in the same slot.
+    static std::size_t hash(const SocketAddr& a) noexcept {
+        const auto bytes = a.address().v6_bytes();
+        std::uint64_t high = 0, low = 0;
+        std::memcpy(&high, bytes.data(), 8);
+        std::memcpy(&low, bytes.data() + 8, 8);
+        std::uint64_t h = high * 0x9e3779b97f4a7c15u;
+        h = (h ^ (h >> 29) ^ low) * 0xbf58476d1ce4e5b9u;
+        h = (h ^ (h >> 31) ^ (std::uint64_t{a.address().scope_id()} << 17) ^ (std::uint64_t{a.port()} << 1) ^
+             (a.address().is_v6() ? 1u : 0u)) *
+            0x94d049bb133111ebu;
+        return static_cast<std::size_t>(h ^ (h >> 32));
+    }
+
+    /// Two addresses are equal exactly when their canonical texts are, so the sites are compared as
+    /// values, in an open-addressing table of indexes into binds_: no address is printed and nothing is
+    /// allocated per address unless it is a duplicate.
     void check_duplicate_binds() {
-        std::map<std::string, const BindSite*> seen;
-        for (const auto& site : binds_) {
+        std::size_t capacity = 16;
+        while (capacity < 2 * binds_.size()) capacity *= 2;
+        std::vector<std::size_t> slots(capacity, 0);  // index + 1 into binds_; 0 when empty
+        for (std::size_t index = 0; index < binds_.size(); ++index) {
+            const BindSite& site = binds_[index];
             if (site.addr.port() == 0) continue;  // each port-0 socket gets its own port from the OS
-            auto [it, fresh] = seen.emplace(site.addr.to_string(), &site);
-            if (fresh) continue;
-            const BindSite& first = *it->second;
-            const std::string where = first.listener == site.listener ? "earlier in the same listener"
-                                                                       : "by listener " + detail::quoted(first.listener);
-            if (report(Severity::error, "bind.duplicate", site.source,
+            std::size_t slot = hash(site.addr) & (capacity - 1);
+            while (slots[slot] != 0 && binds_[slots[slot] - 1].addr != site.addr) slot = (slot + 1) & (capacity - 1);
+            if (slots[slot] == 0) {
+                slots[slot] = index + 1;
+                continue;
+            }
+            const BindSite& first = binds_[slots[slot] - 1];
+            const std::string where = *first.listener == *site.listener
+                                          ? "earlier in the same listener"
+                                          : "by listener " + detail::quoted(*first.listener);
+            if (report(Severity::error, "bind.duplicate", *site.source,
                        site.addr.to_string() + " is already bound " + where +
-                           (first.source.line ? " (line " + std::to_string(first.source.line) + ")" : std::string{}),
+                           (first.source->line ? " (line " + std::to_string(first.source->line) + ")" : std::string{}),
                        "each address may be bound once; remove one of them"))
-                drop_listener(site.listener);
+                drop_listener(*site.listener);
         }
     }
 
@@ -301,5 +421,15 @@ private:
 [[nodiscard]] inline Resolution resolve(const Configuration& config, const ResolveOptions& options = {}) {
     return detail::Resolver(config, options).run();
 }
+
+namespace detail {
+
+/// resolve() for a configuration that is thrown away afterwards (load's): the listeners' own values and
+/// sources are moved out of it rather than copied.
+[[nodiscard]] inline Resolution resolve_consuming(Configuration& config, const ResolveOptions& options) {
+    return Resolver(config, Resolver::consume, options).run();
+}
+
+}  // namespace detail
 
 }  // namespace berth

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "berth/model/configuration.hpp"
@@ -74,37 +75,52 @@ std::optional<T> narrow_optional(const FieldValue& v) {
 
 }  // namespace detail
 
-/// Stores a value of the field's kind into the listener. The value has been range-checked by the surface.
-inline void assign_field(ResolvedListener& l, Field f, const FieldValue& v) {
+namespace detail {
+
+/// assign_field for a FieldValue that is copied from (const&) or moved from (&&): only lists differ.
+template <class Value>
+void assign_field_from(ResolvedListener& l, Field f, Value&& v) {
     auto u32 = [&] { return static_cast<std::uint32_t>(std::get<std::uint64_t>(v)); };
     auto flag = [&] { return std::get<bool>(v); };
     switch (f) {
-    case Field::bind: l.bind = std::get<std::vector<SocketAddr>>(v); break;
+    case Field::bind: l.bind = std::get<std::vector<SocketAddr>>(std::forward<Value>(v)); break;
     case Field::protocol: l.protocol = std::get<Protocol>(v); break;
     case Field::max_connections: l.max_connections = u32(); break;
     case Field::socket_reuse_address: l.socket_reuse_address = flag(); break;
     case Field::socket_reuse_port: l.socket_reuse_port = flag(); break;
     case Field::socket_backlog: l.socket_backlog = u32(); break;
-    case Field::socket_ttl: l.socket_ttl = detail::narrow_optional<std::uint8_t>(v); break;
-    case Field::socket_send_buffer_size: l.socket_send_buffer_size = detail::narrow_optional<std::uint32_t>(v); break;
-    case Field::socket_receive_buffer_size:
-        l.socket_receive_buffer_size = detail::narrow_optional<std::uint32_t>(v);
-        break;
+    case Field::socket_ttl: l.socket_ttl = narrow_optional<std::uint8_t>(v); break;
+    case Field::socket_send_buffer_size: l.socket_send_buffer_size = narrow_optional<std::uint32_t>(v); break;
+    case Field::socket_receive_buffer_size: l.socket_receive_buffer_size = narrow_optional<std::uint32_t>(v); break;
     case Field::socket_linger:
         l.socket_linger = std::holds_alternative<Duration>(v) ? std::optional{std::get<Duration>(v)} : std::nullopt;
         break;
-    case Field::socket_tos_v4: l.socket_tos_v4 = detail::narrow_optional<std::uint8_t>(v); break;
+    case Field::socket_tos_v4: l.socket_tos_v4 = narrow_optional<std::uint8_t>(v); break;
     case Field::socket_no_delay: l.socket_no_delay = flag(); break;
     case Field::use_tls: l.use_tls = flag(); break;
     case Field::tls_implicit: l.tls_implicit = flag(); break;
     case Field::tls_timeout: l.tls_timeout = std::get<Duration>(v); break;
-    case Field::tls_disable_protocols: l.tls_disable_protocols = std::get<std::vector<TlsVersion>>(v); break;
+    case Field::tls_disable_protocols:
+        l.tls_disable_protocols = std::get<std::vector<TlsVersion>>(std::forward<Value>(v));
+        break;
     case Field::tls_disable_cipher_suites:
-        l.tls_disable_cipher_suites = std::get<std::vector<TlsCipherSuite>>(v);
+        l.tls_disable_cipher_suites = std::get<std::vector<TlsCipherSuite>>(std::forward<Value>(v));
         break;
     case Field::tls_ignore_client_order: l.tls_ignore_client_order = flag(); break;
-    case Field::proxy_trusted_networks: l.proxy_trusted_networks = std::get<std::vector<IpMask>>(v); break;
+    case Field::proxy_trusted_networks:
+        l.proxy_trusted_networks = std::get<std::vector<IpMask>>(std::forward<Value>(v));
+        break;
     }
+}
+
+}  // namespace detail
+
+/// Stores a value of the field's kind into the listener. The value has been range-checked by the surface.
+inline void assign_field(ResolvedListener& l, Field f, const FieldValue& v) { detail::assign_field_from(l, f, v); }
+
+/// The same, moving a list out of `v` instead of copying it.
+inline void assign_field(ResolvedListener& l, Field f, FieldValue&& v) {
+    detail::assign_field_from(l, f, std::move(v));
 }
 
 /// The listener's value of a field, as a FieldValue (Unset for an unset optional).
