@@ -302,8 +302,12 @@ private:
             every_listener_reuses_port = every_listener_reuses_port && config.socket_reuse_port;
         sharded_ = options_.threads > 1 && every_listener_reuses_port;
         const std::size_t count = sharded_ ? options_.threads : 1;
-        for (std::size_t i = 0; i < count; ++i)
-            contexts_.push_back(std::make_unique<asio::io_context>(sharded_ ? 1 : static_cast<int>(options_.threads)));
+        // A context that one thread runs needs no locks around its sockets' reactor state: every socket
+        // is used on that thread only (other threads only post to it). The scheduler keeps its lock, so
+        // posting from anywhere stays safe. On a shared context, several threads touch the sockets.
+        const int hint = options_.threads == 1 || sharded_ ? ASIO_CONCURRENCY_HINT_UNSAFE_IO
+                                                            : static_cast<int>(options_.threads);
+        for (std::size_t i = 0; i < count; ++i) contexts_.push_back(std::make_unique<asio::io_context>(hint));
     }
 
     /// A context run by one thread is already a strand; one run by several needs explicit strands.
