@@ -1947,13 +1947,185 @@ inline Parsed<SocketAddr> SocketAddr::parse(std::string_view text) {
 // Where a value came from: a TOML key or JSON pointer with its line and column, or the built-in default.
 
 #include <cstdint>
+#include <string_view>
+
+// ---- berth/model/shared_text.hpp ----
+// An immutable string shared by reference: copying it copies one pointer. Provenance paths are copied into
+// every listener that inherits a server-wide value, so they are held this way rather than as std::string.
+
+#include <atomic>
+#include <compare>
+#include <cstddef>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <new>
+#include <ostream>
 #include <string>
 #include <string_view>
 
 namespace berth {
 
+/// One pointer to a reference-counted block holding the characters (one allocation per distinct text,
+/// none for the empty text). The count is atomic, so copies may be made and dropped on any thread.
+/// Reads like a `std::string_view` it converts to; `str()` makes a `std::string`.
+class SharedText {
+public:
+    SharedText() noexcept = default;
+    SharedText(std::string_view text) : block_(make(text.size())) {  // NOLINT: implicit, like std::string's
+        if (block_) std::memcpy(block_->chars(), text.data(), text.size());
+    }
+    SharedText(const char* text) : SharedText(std::string_view{text}) {}  // NOLINT
+    SharedText(const std::string& text) : SharedText(std::string_view{text}) {}  // NOLINT
+
+    /// The parts one after the other, in one allocation.
+    [[nodiscard]] static SharedText concat(std::initializer_list<std::string_view> parts) {
+        std::size_t size = 0;
+        for (auto p : parts) size += p.size();
+        SharedText out;
+        out.block_ = make(size);
+        if (out.block_) {
+            char* at = out.block_->chars();
+            for (auto p : parts) {
+                if (!p.empty()) std::memcpy(at, p.data(), p.size());
+                at += p.size();
+            }
+        }
+        return out;
+    }
+
+    SharedText(const SharedText& other) noexcept : block_(other.block_) {
+        if (block_) block_->refs.fetch_add(1, std::memory_order_relaxed);
+    }
+    SharedText(SharedText&& other) noexcept : block_(other.block_) { other.block_ = nullptr; }
+    SharedText& operator=(const SharedText& other) noexcept {
+        SharedText copy(other);
+        swap(copy);
+        return *this;
+    }
+    SharedText& operator=(SharedText&& other) noexcept {
+        SharedText moved(std::move(other));
+        swap(moved);
+        return *this;
+    }
+    SharedText& operator=(std::string_view text) { return *this = SharedText(text); }
+    SharedText& operator=(const char* text) { return *this = SharedText(text); }
+    SharedText& operator=(const std::string& text) { return *this = SharedText(text); }
+    ~SharedText() { release(); }
+
+    void swap(SharedText& other) noexcept { std::swap(block_, other.block_); }
+    friend void swap(SharedText& a, SharedText& b) noexcept { a.swap(b); }
+
+    [[nodiscard]] std::string_view view() const noexcept {
+        return block_ ? std::string_view{block_->chars(), block_->size} : std::string_view{};
+    }
+    operator std::string_view() const noexcept { return view(); }  // NOLINT: implicit on purpose
+    [[nodiscard]] std::string str() const { return std::string(view()); }
+
+    /// Never null; the characters are followed by a NUL.
+    [[nodiscard]] const char* data() const noexcept { return block_ ? block_->chars() : ""; }
+    [[nodiscard]] const char* c_str() const noexcept { return data(); }
+    [[nodiscard]] std::size_t size() const noexcept { return block_ ? block_->size : 0; }
+    [[nodiscard]] std::size_t length() const noexcept { return size(); }
+    [[nodiscard]] bool empty() const noexcept { return block_ == nullptr; }
+    [[nodiscard]] char operator[](std::size_t i) const noexcept { return data()[i]; }
+    [[nodiscard]] const char* begin() const noexcept { return data(); }
+    [[nodiscard]] const char* end() const noexcept { return data() + size(); }
+
+    [[nodiscard]] bool starts_with(std::string_view prefix) const noexcept { return view().starts_with(prefix); }
+    [[nodiscard]] bool starts_with(char c) const noexcept { return view().starts_with(c); }
+    [[nodiscard]] bool ends_with(std::string_view suffix) const noexcept { return view().ends_with(suffix); }
+    [[nodiscard]] bool ends_with(char c) const noexcept { return view().ends_with(c); }
+    [[nodiscard]] std::size_t find(std::string_view s, std::size_t pos = 0) const noexcept {
+        return view().find(s, pos);
+    }
+    [[nodiscard]] std::size_t find(char c, std::size_t pos = 0) const noexcept { return view().find(c, pos); }
+    [[nodiscard]] std::string_view substr(std::size_t pos = 0, std::size_t n = std::string_view::npos) const {
+        return view().substr(pos, n);
+    }
+
+    /// Whether both share one block (equal texts need not).
+    [[nodiscard]] bool shares_with(const SharedText& other) const noexcept { return block_ == other.block_; }
+
+    friend bool operator==(const SharedText& a, const SharedText& b) noexcept {
+        return a.block_ == b.block_ || a.view() == b.view();
+    }
+    friend bool operator==(const SharedText& a, std::string_view b) noexcept { return a.view() == b; }
+    friend bool operator==(const SharedText& a, const char* b) noexcept { return a.view() == std::string_view{b}; }
+    friend bool operator==(const SharedText& a, const std::string& b) noexcept { return a.view() == b; }
+    friend std::strong_ordering operator<=>(const SharedText& a, const SharedText& b) noexcept {
+        return a.view() <=> b.view();
+    }
+    friend std::strong_ordering operator<=>(const SharedText& a, std::string_view b) noexcept {
+        return a.view() <=> b;
+    }
+    friend std::strong_ordering operator<=>(const SharedText& a, const char* b) noexcept {
+        return a.view() <=> std::string_view{b};
+    }
+    friend std::strong_ordering operator<=>(const SharedText& a, const std::string& b) noexcept {
+        return a.view() <=> std::string_view{b};
+    }
+
+    friend std::string operator+(std::string a, const SharedText& b) {
+        a.append(b.view());
+        return a;
+    }
+    friend std::string operator+(const char* a, const SharedText& b) { return std::string(a) + b; }
+    friend std::string operator+(const SharedText& a, std::string_view b) {
+        std::string out;
+        out.reserve(a.size() + b.size());
+        out.append(a.view()).append(b);
+        return out;
+    }
+    friend std::string operator+(const SharedText& a, const char* b) { return a + std::string_view{b}; }
+    friend std::string operator+(const SharedText& a, const std::string& b) { return a + std::string_view{b}; }
+
+    friend std::ostream& operator<<(std::ostream& out, const SharedText& text) { return out << text.view(); }
+
+private:
+    struct Block {
+        std::atomic<std::size_t> refs{1};
+        std::size_t size = 0;
+        [[nodiscard]] char* chars() noexcept { return reinterpret_cast<char*>(this + 1); }
+        [[nodiscard]] const char* chars() const noexcept { return reinterpret_cast<const char*>(this + 1); }
+    };
+
+    /// A block for `size` characters and a NUL, the characters left to fill; null for size 0.
+    static Block* make(std::size_t size) {
+        if (size == 0) return nullptr;
+        void* memory = ::operator new(sizeof(Block) + size + 1);
+        Block* block = ::new (memory) Block;
+        block->size = size;
+        block->chars()[size] = '\0';
+        return block;
+    }
+
+    void release() noexcept {
+        if (block_ && block_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            block_->~Block();
+            ::operator delete(static_cast<void*>(block_));
+        }
+        block_ = nullptr;
+    }
+
+    Block* block_ = nullptr;
+};
+
+}  // namespace berth
+
+template <>
+struct std::hash<berth::SharedText> {
+    std::size_t operator()(const berth::SharedText& text) const noexcept {
+        return std::hash<std::string_view>{}(text.view());
+    }
+};
+
+namespace berth {
+
 struct Source {
-    std::string path;          ///< full TOML key or JSON pointer; empty for the built-in default
+    /// Full TOML key or JSON pointer; empty for the built-in default. Shared, not copied: every listener
+    /// that inherits a server-wide value points at the same text.
+    SharedText path;
     std::uint32_t line = 0;    ///< 1-based; 0 when unknown (defaults, values built in code)
     std::uint32_t column = 0;  ///< 1-based, in code points
 
@@ -1961,7 +2133,7 @@ struct Source {
 
     /// What §6 prints in `provenance`: the path, or `default`.
     [[nodiscard]] std::string_view describe() const noexcept {
-        return is_default() ? std::string_view{"default"} : std::string_view{path};
+        return is_default() ? std::string_view{"default"} : path.view();
     }
 
     friend bool operator==(const Source&, const Source&) = default;
@@ -2576,9 +2748,9 @@ private:
     bool error_prefixes_ready_ = false;
 
     bool report(Severity severity, std::string code, const Source& at, std::string message, std::string hint = {}) {
-        if (!reported_.emplace(code, at.path).second) return false;
-        result_.diagnostics.push_back(
-            Diagnostic{severity, std::move(code), at.path, at.line, at.column, std::move(message), std::move(hint)});
+        if (!reported_.emplace(code, at.path.str()).second) return false;
+        result_.diagnostics.push_back(Diagnostic{severity, std::move(code), at.path.str(), at.line, at.column,
+                                                 std::move(message), std::move(hint)});
         return true;
     }
 
@@ -2599,7 +2771,7 @@ private:
 
     static Source key_of(const ListenerConfig& lc, std::string_view key) {
         Source s = lc.source;
-        s.path = lc.path_prefix + std::string(key);
+        s.path = SharedText::concat({lc.path_prefix, key});
         return s;
     }
     std::string_view key_name(const ListenerConfig&, const FieldSpec& spec) const {
@@ -2650,6 +2822,7 @@ private:
                 auto& provenance = l.provenance[static_cast<std::size_t>(f)];
                 if (chosen == server) {
                     // Inherited by every listener: copied, and a list is normalised once for all of them.
+                    // The provenance is shared with the server-wide setting (a pointer copy).
                     if (spec.is_list() && f != Field::bind) assign_field(l, f, normalised_server_list(f, *server));
                     else assign_field(l, f, server->value);
                     provenance = server->source;
@@ -3122,16 +3295,16 @@ inline const Setting* layered(const ListenerConfig& lc, const Layer& server, Fie
             const Setting* s = system_level ? lc.layer.find(f) : detail::layered(lc, config.server, f);
             if (!s || s->is_empty_list() || std::holds_alternative<Unset>(s->value)) continue;
             if (!spec.stalwart_json && wire == JsonWire::stalwart) {
-                result.notes.push_back({s->source.path, std::string(spec.toml_key) +
+                result.notes.push_back({s->source.path.str(), std::string(spec.toml_key) +
                                                             " has no NetworkListener field in Stalwart; dropped"});
                 continue;
             }
             if (!spec.stalwart_json)
-                result.notes.push_back({s->source.path, std::string(spec.json_name) +
+                result.notes.push_back({s->source.path.str(), std::string(spec.json_name) +
                                                             " is a berth extension that Stalwart does not read"});
             if (s != lc.layer.find(f) && !pushed_down[static_cast<std::size_t>(f)]) {
                 pushed_down[static_cast<std::size_t>(f)] = true;
-                result.notes.push_back({s->source.path, "the server-wide " + s->source.path +
+                result.notes.push_back({s->source.path.str(), "the server-wide " + s->source.path +
                                                             " has no system-level JSON field; it is written as " +
                                                             std::string(spec.json_name) + " on every listener"});
             }
@@ -3432,11 +3605,11 @@ public:
     ValueReader(Surface surface, std::vector<Diagnostic>& out) : surface_(surface), out_(out) {}
 
     void error(std::string code, const Source& at, std::string message, std::string hint = {}) {
-        out_.push_back({Severity::error, std::move(code), at.path, at.line, at.column, std::move(message),
+        out_.push_back({Severity::error, std::move(code), at.path.str(), at.line, at.column, std::move(message),
                         std::move(hint)});
     }
     void warning(std::string code, const Source& at, std::string message, std::string hint = {}) {
-        out_.push_back({Severity::warning, std::move(code), at.path, at.line, at.column, std::move(message),
+        out_.push_back({Severity::warning, std::move(code), at.path.str(), at.line, at.column, std::move(message),
                         std::move(hint)});
     }
 
@@ -3897,9 +4070,8 @@ private:
                 Scalar s;
                 s.type = Scalar::Type::string;
                 s.text = it.key();
-                const Source element_at = key_at(member);
-                if (values_.element(spec, s, Source{member, element_at.line, element_at.column}, setting.value))
-                    setting.element_sources.push_back(Source{member, element_at.line, element_at.column});
+                const Source element_at = key_at(member);  // its path is shared, not copied
+                if (values_.element(spec, s, element_at, setting.value)) setting.element_sources.push_back(element_at);
                 else ok = false;
             }
         } else {
@@ -3990,7 +4162,7 @@ namespace berth {
 
 namespace detail {
 
-inline Source toml_source(const toml::source_region& region, std::string path) {
+inline Source toml_source(const toml::source_region& region, SharedText path) {
     return Source{std::move(path), static_cast<std::uint32_t>(region.begin.line),
                   static_cast<std::uint32_t>(region.begin.column)};
 }
@@ -4107,11 +4279,10 @@ private:
     void read_listener(const toml::key& id, const toml::node& node) {
         ListenerConfig lc;
         lc.name = std::string(id.str());
-        std::string path = "server.listener.";
-        append_toml_key_segment(path, lc.name);
-        lc.path_prefix.reserve(path.size() + 1);
-        lc.path_prefix.append(path).push_back('.');
-        lc.source = toml_source(id.source(), std::move(path));
+        lc.path_prefix = "server.listener.";
+        append_toml_key_segment(lc.path_prefix, lc.name);
+        lc.path_prefix.push_back('.');
+        lc.source = toml_source(id.source(), std::string_view{lc.path_prefix}.substr(0, lc.path_prefix.size() - 1));
         if (lc.name.empty()) {
             values_.error("listener.empty-name", lc.source, "a listener id cannot be empty",
                           "name it, e.g. [server.listener.smtp]");
@@ -4136,11 +4307,9 @@ private:
                 rel_buffer.assign(relative).append(key.str());
                 rel = rel_buffer;
             }
-            // The full key as diagnostics and provenance show it: the group names are bare keys.
-            std::string path;
-            path.reserve(lc.path_prefix.size() + relative.size() + key.str().size());
-            path.append(lc.path_prefix).append(relative);
-            append_toml_key_segment(path, key.str());
+            // The full key as diagnostics and provenance show it (the group names are bare keys), made
+            // once and shared by the value, its elements and its diagnostics.
+            SharedText path = listener_key_path(lc.path_prefix, relative, key.str());
             if (auto field = field_by_toml_key(rel)) {
                 read_field(lc.layer, spec_of(*field), child, std::move(path));
             } else if (relative.empty() && (rel == "socket" || rel == "tls" || rel == "proxy")) {
@@ -4152,6 +4321,14 @@ private:
                 unknown_key(toml_source(key.source(), path), rel, "", lc.path_prefix);
             }
         }
+    }
+
+    static SharedText listener_key_path(std::string_view prefix, std::string_view relative, std::string_view key) {
+        if (is_bare_key(key)) return SharedText::concat({prefix, relative, key});
+        std::string path;
+        path.append(prefix).append(relative);
+        append_toml_key_segment(path, key);
+        return SharedText(path);
     }
 
     static std::string_view group_prefix(std::string_view group) noexcept {
@@ -4215,7 +4392,7 @@ private:
         return out;
     }
 
-    void read_field(Layer& layer, const FieldSpec& spec, const toml::node& node, std::string path) {
+    void read_field(Layer& layer, const FieldSpec& spec, const toml::node& node, SharedText path) {
         if (!spec.is_list()) {
             Source at = toml_source(node.source(), std::move(path));
             auto scalar = scalar_of(node, at);
@@ -4260,17 +4437,14 @@ private:
     }
 
     /// `path[index]`, the key of one array element.
-    static std::string element_path(const std::string& path, std::size_t index) {
+    static SharedText element_path(std::string_view path, std::size_t index) {
         char digits[20];
         const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
-        std::string out;
-        out.reserve(path.size() + static_cast<std::size_t>(end - digits) + 2);
-        out.append(path).append(1, '[').append(digits, end).append(1, ']');
-        return out;
+        return SharedText::concat({path, "[", std::string_view(digits, static_cast<std::size_t>(end - digits)), "]"});
     }
 
     /// For `"2001:db8::2"` next to `"192.0.2.1:25"`, the likely fix names the siblings' port.
-    void refine_missing_port_hints(const Setting& setting, const std::string& path) {
+    void refine_missing_port_hints(const Setting& setting, std::string_view path) {
         const auto* addrs = std::get_if<std::vector<SocketAddr>>(&setting.value);
         if (!addrs || addrs->empty()) return;
         const auto port = addrs->front().port();
@@ -8017,7 +8191,7 @@ private:
 
     static std::string key_of(const ResolvedListener& listener, Field field) {
         const Source& source = listener.source_of(field);
-        if (!source.is_default()) return source.path;
+        if (!source.is_default()) return source.path.str();
         return "listener \"" + listener.name + "\"";
     }
 

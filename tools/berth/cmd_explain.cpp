@@ -46,7 +46,7 @@ std::string human(const FieldValue& v, Surface surface) {
 
 std::string origin(const Source& s) {
     if (s.is_default()) return "built-in default";
-    if (s.line == 0) return s.path;
+    if (s.line == 0) return s.path.str();
     return s.path + " (" + std::to_string(s.line) + ":" + std::to_string(s.column) + ")";
 }
 

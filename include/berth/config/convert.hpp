@@ -123,16 +123,16 @@ inline const Setting* layered(const ListenerConfig& lc, const Layer& server, Fie
             const Setting* s = system_level ? lc.layer.find(f) : detail::layered(lc, config.server, f);
             if (!s || s->is_empty_list() || std::holds_alternative<Unset>(s->value)) continue;
             if (!spec.stalwart_json && wire == JsonWire::stalwart) {
-                result.notes.push_back({s->source.path, std::string(spec.toml_key) +
+                result.notes.push_back({s->source.path.str(), std::string(spec.toml_key) +
                                                             " has no NetworkListener field in Stalwart; dropped"});
                 continue;
             }
             if (!spec.stalwart_json)
-                result.notes.push_back({s->source.path, std::string(spec.json_name) +
+                result.notes.push_back({s->source.path.str(), std::string(spec.json_name) +
                                                             " is a berth extension that Stalwart does not read"});
             if (s != lc.layer.find(f) && !pushed_down[static_cast<std::size_t>(f)]) {
                 pushed_down[static_cast<std::size_t>(f)] = true;
-                result.notes.push_back({s->source.path, "the server-wide " + s->source.path +
+                result.notes.push_back({s->source.path.str(), "the server-wide " + s->source.path +
                                                             " has no system-level JSON field; it is written as " +
                                                             std::string(spec.json_name) + " on every listener"});
             }

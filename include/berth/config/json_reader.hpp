@@ -253,9 +253,8 @@ private:
                 Scalar s;
                 s.type = Scalar::Type::string;
                 s.text = it.key();
-                const Source element_at = key_at(member);
-                if (values_.element(spec, s, Source{member, element_at.line, element_at.column}, setting.value))
-                    setting.element_sources.push_back(Source{member, element_at.line, element_at.column});
+                const Source element_at = key_at(member);  // its path is shared, not copied
+                if (values_.element(spec, s, element_at, setting.value)) setting.element_sources.push_back(element_at);
                 else ok = false;
             }
         } else {

@@ -17,7 +17,7 @@ namespace berth {
 
 namespace detail {
 
-inline Source toml_source(const toml::source_region& region, std::string path) {
+inline Source toml_source(const toml::source_region& region, SharedText path) {
     return Source{std::move(path), static_cast<std::uint32_t>(region.begin.line),
                   static_cast<std::uint32_t>(region.begin.column)};
 }
@@ -134,11 +134,10 @@ private:
     void read_listener(const toml::key& id, const toml::node& node) {
         ListenerConfig lc;
         lc.name = std::string(id.str());
-        std::string path = "server.listener.";
-        append_toml_key_segment(path, lc.name);
-        lc.path_prefix.reserve(path.size() + 1);
-        lc.path_prefix.append(path).push_back('.');
-        lc.source = toml_source(id.source(), std::move(path));
+        lc.path_prefix = "server.listener.";
+        append_toml_key_segment(lc.path_prefix, lc.name);
+        lc.path_prefix.push_back('.');
+        lc.source = toml_source(id.source(), std::string_view{lc.path_prefix}.substr(0, lc.path_prefix.size() - 1));
         if (lc.name.empty()) {
             values_.error("listener.empty-name", lc.source, "a listener id cannot be empty",
                           "name it, e.g. [server.listener.smtp]");
@@ -163,11 +162,9 @@ private:
                 rel_buffer.assign(relative).append(key.str());
                 rel = rel_buffer;
             }
-            // The full key as diagnostics and provenance show it: the group names are bare keys.
-            std::string path;
-            path.reserve(lc.path_prefix.size() + relative.size() + key.str().size());
-            path.append(lc.path_prefix).append(relative);
-            append_toml_key_segment(path, key.str());
+            // The full key as diagnostics and provenance show it (the group names are bare keys), made
+            // once and shared by the value, its elements and its diagnostics.
+            SharedText path = listener_key_path(lc.path_prefix, relative, key.str());
             if (auto field = field_by_toml_key(rel)) {
                 read_field(lc.layer, spec_of(*field), child, std::move(path));
             } else if (relative.empty() && (rel == "socket" || rel == "tls" || rel == "proxy")) {
@@ -179,6 +176,14 @@ private:
                 unknown_key(toml_source(key.source(), path), rel, "", lc.path_prefix);
             }
         }
+    }
+
+    static SharedText listener_key_path(std::string_view prefix, std::string_view relative, std::string_view key) {
+        if (is_bare_key(key)) return SharedText::concat({prefix, relative, key});
+        std::string path;
+        path.append(prefix).append(relative);
+        append_toml_key_segment(path, key);
+        return SharedText(path);
     }
 
     static std::string_view group_prefix(std::string_view group) noexcept {
@@ -242,7 +247,7 @@ private:
         return out;
     }
 
-    void read_field(Layer& layer, const FieldSpec& spec, const toml::node& node, std::string path) {
+    void read_field(Layer& layer, const FieldSpec& spec, const toml::node& node, SharedText path) {
         if (!spec.is_list()) {
             Source at = toml_source(node.source(), std::move(path));
             auto scalar = scalar_of(node, at);
@@ -287,17 +292,14 @@ private:
     }
 
     /// `path[index]`, the key of one array element.
-    static std::string element_path(const std::string& path, std::size_t index) {
+    static SharedText element_path(std::string_view path, std::size_t index) {
         char digits[20];
         const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
-        std::string out;
-        out.reserve(path.size() + static_cast<std::size_t>(end - digits) + 2);
-        out.append(path).append(1, '[').append(digits, end).append(1, ']');
-        return out;
+        return SharedText::concat({path, "[", std::string_view(digits, static_cast<std::size_t>(end - digits)), "]"});
     }
 
     /// For `"2001:db8::2"` next to `"192.0.2.1:25"`, the likely fix names the siblings' port.
-    void refine_missing_port_hints(const Setting& setting, const std::string& path) {
+    void refine_missing_port_hints(const Setting& setting, std::string_view path) {
         const auto* addrs = std::get_if<std::vector<SocketAddr>>(&setting.value);
         if (!addrs || addrs->empty()) return;
         const auto port = addrs->front().port();

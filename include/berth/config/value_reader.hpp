@@ -28,11 +28,11 @@ public:
     ValueReader(Surface surface, std::vector<Diagnostic>& out) : surface_(surface), out_(out) {}
 
     void error(std::string code, const Source& at, std::string message, std::string hint = {}) {
-        out_.push_back({Severity::error, std::move(code), at.path, at.line, at.column, std::move(message),
+        out_.push_back({Severity::error, std::move(code), at.path.str(), at.line, at.column, std::move(message),
                         std::move(hint)});
     }
     void warning(std::string code, const Source& at, std::string message, std::string hint = {}) {
-        out_.push_back({Severity::warning, std::move(code), at.path, at.line, at.column, std::move(message),
+        out_.push_back({Severity::warning, std::move(code), at.path.str(), at.line, at.column, std::move(message),
                         std::move(hint)});
     }
 

@@ -172,9 +172,9 @@ private:
     bool error_prefixes_ready_ = false;
 
     bool report(Severity severity, std::string code, const Source& at, std::string message, std::string hint = {}) {
-        if (!reported_.emplace(code, at.path).second) return false;
-        result_.diagnostics.push_back(
-            Diagnostic{severity, std::move(code), at.path, at.line, at.column, std::move(message), std::move(hint)});
+        if (!reported_.emplace(code, at.path.str()).second) return false;
+        result_.diagnostics.push_back(Diagnostic{severity, std::move(code), at.path.str(), at.line, at.column,
+                                                 std::move(message), std::move(hint)});
         return true;
     }
 
@@ -195,7 +195,7 @@ private:
 
     static Source key_of(const ListenerConfig& lc, std::string_view key) {
         Source s = lc.source;
-        s.path = lc.path_prefix + std::string(key);
+        s.path = SharedText::concat({lc.path_prefix, key});
         return s;
     }
     std::string_view key_name(const ListenerConfig&, const FieldSpec& spec) const {
@@ -246,6 +246,7 @@ private:
                 auto& provenance = l.provenance[static_cast<std::size_t>(f)];
                 if (chosen == server) {
                     // Inherited by every listener: copied, and a list is normalised once for all of them.
+                    // The provenance is shared with the server-wide setting (a pointer copy).
                     if (spec.is_list() && f != Field::bind) assign_field(l, f, normalised_server_list(f, *server));
                     else assign_field(l, f, server->value);
                     provenance = server->source;

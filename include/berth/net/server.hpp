@@ -267,7 +267,7 @@ private:
 
     static std::string key_of(const ResolvedListener& listener, Field field) {
         const Source& source = listener.source_of(field);
-        if (!source.is_default()) return source.path;
+        if (!source.is_default()) return source.path.str();
         return "listener \"" + listener.name + "\"";
     }
 
