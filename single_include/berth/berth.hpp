@@ -1612,9 +1612,12 @@ inline Parsed<Protocol> parse_protocol_json(std::string_view text) {
 // layer per listener, each value with its source.
 
 #include <array>
+#include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -2356,12 +2359,47 @@ struct Unset {
 using FieldValue = std::variant<Unset, bool, std::uint64_t, Duration, Protocol, std::vector<SocketAddr>,
                                 std::vector<TlsVersion>, std::vector<TlsCipherSuite>, std::vector<IpMask>>;
 
+enum class Surface : std::uint8_t { toml, json };
+
+/// Where one element of a list was written. Its key is the list's key followed by the element's index
+/// (`bind[1]` in TOML, `/bind/1` in JSON) or, in JSON's object form of a set, by its member name. The key
+/// is put together by Setting::element_source when something asks for it: a configuration of thousands of
+/// listeners has thousands of elements, and diagnostics name few of them.
+struct ElementSource {
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+    SharedText member;  ///< the member's JSON pointer token in the object form of a set; empty otherwise
+
+    friend bool operator==(const ElementSource&, const ElementSource&) = default;
+};
+
+/// The full source of element `index` of the list written at `list`.
+[[nodiscard]] inline Source element_source(const Source& list, const ElementSource& element, std::size_t index,
+                                           Surface surface) {
+    char digits[24];
+    std::string_view key = element.member.view();
+    if (key.empty()) {
+        const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+        key = std::string_view(digits, static_cast<std::size_t>(end - digits));
+    }
+    SharedText path = surface == Surface::toml ? SharedText::concat({list.path.view(), "[", key, "]"})
+                                               : SharedText::concat({list.path.view(), "/", key});
+    return Source{std::move(path), element.line, element.column};
+}
+
 /// One value as written, with where it was written.
 struct Setting {
     FieldValue value;
     Source source;
-    std::vector<Source> element_sources;  ///< for lists: one per element, in order
-    bool written_as_list = false;         ///< false when a list key held one scalar
+    std::vector<ElementSource> element_sources;  ///< for lists written as lists: one per element, in order
+    bool written_as_list = false;                ///< false when a list key held one scalar
+
+    /// Where element `index` was written: its own key and position, or the setting's source when the
+    /// list was written as one scalar.
+    [[nodiscard]] Source element_source(std::size_t index, Surface surface) const {
+        if (!written_as_list || index >= element_sources.size()) return source;
+        return berth::element_source(source, element_sources[index], index, surface);
+    }
 
     /// An empty list means "inherit" on both surfaces (SPEC §3).
     [[nodiscard]] bool is_empty_list() const noexcept {
@@ -2417,8 +2455,6 @@ private:
     std::array<std::uint8_t, field_count> slot_{};  // index + 1 into settings_; 0 when not set
     std::array<bool, field_count> invalid_{};
 };
-
-enum class Surface : std::uint8_t { toml, json };
 
 struct ListenerConfig {
     std::string name;
@@ -2645,6 +2681,17 @@ inline std::string_view canonical_key(TlsCipherSuite c) noexcept { return json_n
 inline std::string_view key_text(const AddressText& text) noexcept { return text.view(); }
 inline std::string_view key_text(std::string_view text) noexcept { return text; }
 
+/// The order of two elements' canonical texts when it shows without printing them, else 0. An IPv4
+/// address prints as digits and an IPv6 one in brackets, and '[' sorts after every digit.
+inline int order_without_text(const SocketAddr& a, const SocketAddr& b) noexcept {
+    if (a.address().is_v4() == b.address().is_v4()) return 0;
+    return a.address().is_v4() ? -1 : 1;
+}
+template <class T>
+int order_without_text(const T&, const T&) noexcept {
+    return 0;
+}
+
 /// Lists are kept as sorted sets of canonical strings (SPEC §6), so both surfaces resolve alike. Each
 /// element's text is made once, not once per comparison: printing an address costs far more than
 /// comparing two texts.
@@ -2652,9 +2699,12 @@ template <class T>
 void normalise_list(std::vector<T>& items) {
     if (items.size() < 2) return;
     if (items.size() == 2) {  // the usual case (an IPv4 and an IPv6 bind), without a scratch vector
-        const auto first = canonical_key(items[0]);
-        const auto second = canonical_key(items[1]);
-        const int order = key_text(first).compare(key_text(second));
+        int order = order_without_text(items[0], items[1]);
+        if (order == 0) {
+            const auto first = canonical_key(items[0]);
+            const auto second = canonical_key(items[1]);
+            order = key_text(first).compare(key_text(second));
+        }
         if (order == 0) items.pop_back();
         else if (order > 0) std::swap(items[0], items[1]);
         return;
@@ -2735,12 +2785,17 @@ private:
     Resolution result_;
     std::set<std::pair<std::string, std::string>> reported_;  // (code, path): each problem once
     std::optional<std::uint32_t> somaxconn_;
-    /// One bound address. The name and the source point into config_, which outlives the resolver.
+    /// One bound address. The name and the setting point into config_, which outlives the resolver.
     struct BindSite {
         const std::string* listener;
         SocketAddr addr;
-        const Source* source;
+        const Setting* setting;  // the listener's own bind setting
+        std::size_t index;       // the address's place in it, as written
     };
+    /// Where a bound address was written (made for diagnostics only).
+    [[nodiscard]] Source source_of(const BindSite& site) const {
+        return site.setting->element_source(site.index, config_.surface);
+    }
     std::vector<BindSite> binds_;
     /// The server-wide lists, normalised once for all the listeners that inherit them.
     std::array<std::optional<FieldValue>, field_count> normalised_server_lists_{};
@@ -2831,18 +2886,13 @@ private:
                 Setting* movable_own = movable ? movable->layer.find(f) : nullptr;
                 if (movable_own) assign_field(l, f, std::move(movable_own->value));
                 else assign_field(l, f, own->value);
-                bool source_in_use = false;
                 if (f == Field::bind) {
-                    // The bind sites keep the order as written, which element_sources follows.
-                    for (std::size_t i = 0; i < l.bind.size(); ++i) {
-                        const bool has_own_source = i < own->element_sources.size();
-                        binds_.push_back({&lc.name, l.bind[i],
-                                          has_own_source ? &own->element_sources[i] : &own->source});
-                        source_in_use = source_in_use || !has_own_source;
-                    }
+                    // The bind sites keep the order as written, which element_sources follows; their
+                    // sources are made from the setting's, which therefore stays where it is.
+                    for (std::size_t i = 0; i < l.bind.size(); ++i) binds_.push_back({&lc.name, l.bind[i], own, i});
                 }
                 normalise_list_field(l, f);
-                if (movable_own && !source_in_use) provenance = std::move(movable_own->source);
+                if (movable_own && f != Field::bind) provenance = std::move(movable_own->source);
                 else provenance = own->source;
                 continue;
             }
@@ -2929,15 +2979,19 @@ private:
         }
         const bool implicit = l.use_tls && l.tls_implicit;
         const auto& bind_src = l.source_of(Field::bind);
+        auto site_source = [&](const BindSite& site) {
+            Source at = source_of(site);
+            return at.path.empty() ? bind_src : at;
+        };
         for (std::size_t i = first_bind_site; i < binds_.size(); ++i) {
             const BindSite& site = binds_[i];
             const auto port = site.addr.port();
             if (implicit && conventionally_starttls(port))
-                report(Severity::warning, "tls.port-convention", site.source->path.empty() ? bind_src : *site.source,
+                report(Severity::warning, "tls.port-convention", site_source(site),
                        "implicit TLS on port " + std::to_string(port) + ", where clients expect plain text and STARTTLS",
                        "use port 465/993/995 for implicit TLS, or set tls.implicit = false");
             else if (!implicit && conventionally_implicit(port))
-                report(Severity::warning, "tls.port-convention", site.source->path.empty() ? bind_src : *site.source,
+                report(Severity::warning, "tls.port-convention", site_source(site),
                        "port " + std::to_string(port) + " is conventionally implicit TLS, but this listener " +
                            (l.use_tls ? "expects STARTTLS" : "is plain text"),
                        "set tls.implicit = true for this listener");
@@ -2979,9 +3033,10 @@ private:
             const std::string where = *first.listener == *site.listener
                                           ? "earlier in the same listener"
                                           : "by listener " + detail::quoted(*first.listener);
-            if (report(Severity::error, "bind.duplicate", *site.source,
+            const Source first_at = source_of(first);
+            if (report(Severity::error, "bind.duplicate", source_of(site),
                        site.addr.to_string() + " is already bound " + where +
-                           (first.source->line ? " (line " + std::to_string(first.source->line) + ")" : std::string{}),
+                           (first_at.line ? " (line " + std::to_string(first_at.line) + ")" : std::string{}),
                        "each address may be bound once; remove one of them"))
                 drop_listener(*site.listener);
         }
@@ -4055,12 +4110,13 @@ private:
                 const std::string element = pointer + "/" + std::to_string(i);
                 const Source element_at = at(element);
                 if (values_.element(spec, scalar_of(v[i]), element_at, setting.value))
-                    setting.element_sources.push_back(element_at);
+                    setting.element_sources.push_back({element_at.line, element_at.column, {}});
                 else ok = false;
             }
         } else if (v.is_object()) {  // Stalwart's wire form of a set: {"member": true}
             for (auto it = v.begin(); it != v.end(); ++it) {
-                const std::string member = pointer + "/" + json_pointer_token(it.key());
+                const std::string token = json_pointer_token(it.key());
+                const std::string member = pointer + "/" + token;
                 if (!it->is_boolean() || !it->get<bool>()) {
                     values_.error("value.wrong-type", at(member), "a set member's value must be true",
                                   "write [\"" + it.key() + "\"] or {\"" + it.key() + "\": true}, or leave it out");
@@ -4071,7 +4127,8 @@ private:
                 s.type = Scalar::Type::string;
                 s.text = it.key();
                 const Source element_at = key_at(member);  // its path is shared, not copied
-                if (values_.element(spec, s, element_at, setting.value)) setting.element_sources.push_back(element_at);
+                if (values_.element(spec, s, element_at, setting.value))
+                    setting.element_sources.push_back({element_at.line, element_at.column, SharedText(token)});
                 else ok = false;
             }
         } else {
@@ -4408,13 +4465,6 @@ private:
         }
         Setting setting{ValueReader::empty_list(spec), toml_source(node.source(), path), {}, false};
         bool ok = true;
-        auto add = [&](const toml::node& element, Source element_at) {
-            auto scalar = scalar_of(element, element_at);
-            if (!scalar) return false;
-            if (!values_.element(spec, *scalar, element_at, setting.value)) return false;
-            setting.element_sources.push_back(std::move(element_at));
-            return true;
-        };
         if (const auto* array = node.as_array()) {
             setting.written_as_list = true;
             setting.element_sources.reserve(array->size());
@@ -4423,24 +4473,33 @@ private:
                     if constexpr (requires { list.reserve(std::size_t{}); }) list.reserve(array->size());
                 },
                 setting.value);
-            std::size_t i = 0;
-            for (const auto& element : *array) {
-                ok = add(element, toml_source(element.source(), element_path(path, i))) && ok;
-                ++i;
-            }
+            std::size_t index = 0;
+            for (const auto& element : *array) ok = read_element(spec, element, index++, setting) && ok;
         } else {
-            ok = add(node, setting.source);
+            auto scalar = scalar_of(node, setting.source);
+            ok = scalar && values_.element(spec, *scalar, setting.source, setting.value);
         }
         if (spec.field == Field::bind && !ok) refine_missing_port_hints(setting, path);
         if (ok) layer.set(spec.field, std::move(setting));
         else layer.mark_invalid(spec.field);
     }
 
-    /// `path[index]`, the key of one array element.
-    static SharedText element_path(std::string_view path, std::size_t index) {
-        char digits[20];
-        const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
-        return SharedText::concat({path, "[", std::string_view(digits, static_cast<std::size_t>(end - digits)), "]"});
+    /// Reads element `index` of a list into `setting`. Its diagnostics name the element's own key,
+    /// `list[index]`, which is put together only for them: most elements have none.
+    bool read_element(const FieldSpec& spec, const toml::node& element, std::size_t index, Setting& setting) {
+        const std::size_t first_new_diagnostic = config_.diagnostics.size();
+        const ElementSource site{static_cast<std::uint32_t>(element.source().begin.line),
+                                 static_cast<std::uint32_t>(element.source().begin.column), {}};
+        const Source at{setting.source.path, site.line, site.column};
+        auto scalar = scalar_of(element, at);
+        const bool ok = scalar && values_.element(spec, *scalar, at, setting.value);
+        if (config_.diagnostics.size() > first_new_diagnostic) {
+            const Source element_at = element_source(setting.source, site, index, Surface::toml);
+            for (std::size_t d = first_new_diagnostic; d < config_.diagnostics.size(); ++d)
+                config_.diagnostics[d].path = element_at.path.str();
+        }
+        if (ok) setting.element_sources.push_back(site);
+        return ok;
     }
 
     /// For `"2001:db8::2"` next to `"192.0.2.1:25"`, the likely fix names the siblings' port.

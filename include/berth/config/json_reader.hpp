@@ -238,12 +238,13 @@ private:
                 const std::string element = pointer + "/" + std::to_string(i);
                 const Source element_at = at(element);
                 if (values_.element(spec, scalar_of(v[i]), element_at, setting.value))
-                    setting.element_sources.push_back(element_at);
+                    setting.element_sources.push_back({element_at.line, element_at.column, {}});
                 else ok = false;
             }
         } else if (v.is_object()) {  // Stalwart's wire form of a set: {"member": true}
             for (auto it = v.begin(); it != v.end(); ++it) {
-                const std::string member = pointer + "/" + json_pointer_token(it.key());
+                const std::string token = json_pointer_token(it.key());
+                const std::string member = pointer + "/" + token;
                 if (!it->is_boolean() || !it->get<bool>()) {
                     values_.error("value.wrong-type", at(member), "a set member's value must be true",
                                   "write [\"" + it.key() + "\"] or {\"" + it.key() + "\": true}, or leave it out");
@@ -254,7 +255,8 @@ private:
                 s.type = Scalar::Type::string;
                 s.text = it.key();
                 const Source element_at = key_at(member);  // its path is shared, not copied
-                if (values_.element(spec, s, element_at, setting.value)) setting.element_sources.push_back(element_at);
+                if (values_.element(spec, s, element_at, setting.value))
+                    setting.element_sources.push_back({element_at.line, element_at.column, SharedText(token)});
                 else ok = false;
             }
         } else {

@@ -263,13 +263,6 @@ private:
         }
         Setting setting{ValueReader::empty_list(spec), toml_source(node.source(), path), {}, false};
         bool ok = true;
-        auto add = [&](const toml::node& element, Source element_at) {
-            auto scalar = scalar_of(element, element_at);
-            if (!scalar) return false;
-            if (!values_.element(spec, *scalar, element_at, setting.value)) return false;
-            setting.element_sources.push_back(std::move(element_at));
-            return true;
-        };
         if (const auto* array = node.as_array()) {
             setting.written_as_list = true;
             setting.element_sources.reserve(array->size());
@@ -278,24 +271,33 @@ private:
                     if constexpr (requires { list.reserve(std::size_t{}); }) list.reserve(array->size());
                 },
                 setting.value);
-            std::size_t i = 0;
-            for (const auto& element : *array) {
-                ok = add(element, toml_source(element.source(), element_path(path, i))) && ok;
-                ++i;
-            }
+            std::size_t index = 0;
+            for (const auto& element : *array) ok = read_element(spec, element, index++, setting) && ok;
         } else {
-            ok = add(node, setting.source);
+            auto scalar = scalar_of(node, setting.source);
+            ok = scalar && values_.element(spec, *scalar, setting.source, setting.value);
         }
         if (spec.field == Field::bind && !ok) refine_missing_port_hints(setting, path);
         if (ok) layer.set(spec.field, std::move(setting));
         else layer.mark_invalid(spec.field);
     }
 
-    /// `path[index]`, the key of one array element.
-    static SharedText element_path(std::string_view path, std::size_t index) {
-        char digits[20];
-        const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
-        return SharedText::concat({path, "[", std::string_view(digits, static_cast<std::size_t>(end - digits)), "]"});
+    /// Reads element `index` of a list into `setting`. Its diagnostics name the element's own key,
+    /// `list[index]`, which is put together only for them: most elements have none.
+    bool read_element(const FieldSpec& spec, const toml::node& element, std::size_t index, Setting& setting) {
+        const std::size_t first_new_diagnostic = config_.diagnostics.size();
+        const ElementSource site{static_cast<std::uint32_t>(element.source().begin.line),
+                                 static_cast<std::uint32_t>(element.source().begin.column), {}};
+        const Source at{setting.source.path, site.line, site.column};
+        auto scalar = scalar_of(element, at);
+        const bool ok = scalar && values_.element(spec, *scalar, at, setting.value);
+        if (config_.diagnostics.size() > first_new_diagnostic) {
+            const Source element_at = element_source(setting.source, site, index, Surface::toml);
+            for (std::size_t d = first_new_diagnostic; d < config_.diagnostics.size(); ++d)
+                config_.diagnostics[d].path = element_at.path.str();
+        }
+        if (ok) setting.element_sources.push_back(site);
+        return ok;
     }
 
     /// For `"2001:db8::2"` next to `"192.0.2.1:25"`, the likely fix names the siblings' port.

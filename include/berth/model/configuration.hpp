@@ -3,9 +3,12 @@
 // layer per listener, each value with its source.
 
 #include <array>
+#include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -28,12 +31,47 @@ struct Unset {
 using FieldValue = std::variant<Unset, bool, std::uint64_t, Duration, Protocol, std::vector<SocketAddr>,
                                 std::vector<TlsVersion>, std::vector<TlsCipherSuite>, std::vector<IpMask>>;
 
+enum class Surface : std::uint8_t { toml, json };
+
+/// Where one element of a list was written. Its key is the list's key followed by the element's index
+/// (`bind[1]` in TOML, `/bind/1` in JSON) or, in JSON's object form of a set, by its member name. The key
+/// is put together by Setting::element_source when something asks for it: a configuration of thousands of
+/// listeners has thousands of elements, and diagnostics name few of them.
+struct ElementSource {
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+    SharedText member;  ///< the member's JSON pointer token in the object form of a set; empty otherwise
+
+    friend bool operator==(const ElementSource&, const ElementSource&) = default;
+};
+
+/// The full source of element `index` of the list written at `list`.
+[[nodiscard]] inline Source element_source(const Source& list, const ElementSource& element, std::size_t index,
+                                           Surface surface) {
+    char digits[24];
+    std::string_view key = element.member.view();
+    if (key.empty()) {
+        const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+        key = std::string_view(digits, static_cast<std::size_t>(end - digits));
+    }
+    SharedText path = surface == Surface::toml ? SharedText::concat({list.path.view(), "[", key, "]"})
+                                               : SharedText::concat({list.path.view(), "/", key});
+    return Source{std::move(path), element.line, element.column};
+}
+
 /// One value as written, with where it was written.
 struct Setting {
     FieldValue value;
     Source source;
-    std::vector<Source> element_sources;  ///< for lists: one per element, in order
-    bool written_as_list = false;         ///< false when a list key held one scalar
+    std::vector<ElementSource> element_sources;  ///< for lists written as lists: one per element, in order
+    bool written_as_list = false;                ///< false when a list key held one scalar
+
+    /// Where element `index` was written: its own key and position, or the setting's source when the
+    /// list was written as one scalar.
+    [[nodiscard]] Source element_source(std::size_t index, Surface surface) const {
+        if (!written_as_list || index >= element_sources.size()) return source;
+        return berth::element_source(source, element_sources[index], index, surface);
+    }
 
     /// An empty list means "inherit" on both surfaces (SPEC §3).
     [[nodiscard]] bool is_empty_list() const noexcept {
@@ -89,8 +127,6 @@ private:
     std::array<std::uint8_t, field_count> slot_{};  // index + 1 into settings_; 0 when not set
     std::array<bool, field_count> invalid_{};
 };
-
-enum class Surface : std::uint8_t { toml, json };
 
 struct ListenerConfig {
     std::string name;

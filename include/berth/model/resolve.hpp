@@ -69,6 +69,17 @@ inline std::string_view canonical_key(TlsCipherSuite c) noexcept { return json_n
 inline std::string_view key_text(const AddressText& text) noexcept { return text.view(); }
 inline std::string_view key_text(std::string_view text) noexcept { return text; }
 
+/// The order of two elements' canonical texts when it shows without printing them, else 0. An IPv4
+/// address prints as digits and an IPv6 one in brackets, and '[' sorts after every digit.
+inline int order_without_text(const SocketAddr& a, const SocketAddr& b) noexcept {
+    if (a.address().is_v4() == b.address().is_v4()) return 0;
+    return a.address().is_v4() ? -1 : 1;
+}
+template <class T>
+int order_without_text(const T&, const T&) noexcept {
+    return 0;
+}
+
 /// Lists are kept as sorted sets of canonical strings (SPEC §6), so both surfaces resolve alike. Each
 /// element's text is made once, not once per comparison: printing an address costs far more than
 /// comparing two texts.
@@ -76,9 +87,12 @@ template <class T>
 void normalise_list(std::vector<T>& items) {
     if (items.size() < 2) return;
     if (items.size() == 2) {  // the usual case (an IPv4 and an IPv6 bind), without a scratch vector
-        const auto first = canonical_key(items[0]);
-        const auto second = canonical_key(items[1]);
-        const int order = key_text(first).compare(key_text(second));
+        int order = order_without_text(items[0], items[1]);
+        if (order == 0) {
+            const auto first = canonical_key(items[0]);
+            const auto second = canonical_key(items[1]);
+            order = key_text(first).compare(key_text(second));
+        }
         if (order == 0) items.pop_back();
         else if (order > 0) std::swap(items[0], items[1]);
         return;
@@ -159,12 +173,17 @@ private:
     Resolution result_;
     std::set<std::pair<std::string, std::string>> reported_;  // (code, path): each problem once
     std::optional<std::uint32_t> somaxconn_;
-    /// One bound address. The name and the source point into config_, which outlives the resolver.
+    /// One bound address. The name and the setting point into config_, which outlives the resolver.
     struct BindSite {
         const std::string* listener;
         SocketAddr addr;
-        const Source* source;
+        const Setting* setting;  // the listener's own bind setting
+        std::size_t index;       // the address's place in it, as written
     };
+    /// Where a bound address was written (made for diagnostics only).
+    [[nodiscard]] Source source_of(const BindSite& site) const {
+        return site.setting->element_source(site.index, config_.surface);
+    }
     std::vector<BindSite> binds_;
     /// The server-wide lists, normalised once for all the listeners that inherit them.
     std::array<std::optional<FieldValue>, field_count> normalised_server_lists_{};
@@ -255,18 +274,13 @@ private:
                 Setting* movable_own = movable ? movable->layer.find(f) : nullptr;
                 if (movable_own) assign_field(l, f, std::move(movable_own->value));
                 else assign_field(l, f, own->value);
-                bool source_in_use = false;
                 if (f == Field::bind) {
-                    // The bind sites keep the order as written, which element_sources follows.
-                    for (std::size_t i = 0; i < l.bind.size(); ++i) {
-                        const bool has_own_source = i < own->element_sources.size();
-                        binds_.push_back({&lc.name, l.bind[i],
-                                          has_own_source ? &own->element_sources[i] : &own->source});
-                        source_in_use = source_in_use || !has_own_source;
-                    }
+                    // The bind sites keep the order as written, which element_sources follows; their
+                    // sources are made from the setting's, which therefore stays where it is.
+                    for (std::size_t i = 0; i < l.bind.size(); ++i) binds_.push_back({&lc.name, l.bind[i], own, i});
                 }
                 normalise_list_field(l, f);
-                if (movable_own && !source_in_use) provenance = std::move(movable_own->source);
+                if (movable_own && f != Field::bind) provenance = std::move(movable_own->source);
                 else provenance = own->source;
                 continue;
             }
@@ -353,15 +367,19 @@ private:
         }
         const bool implicit = l.use_tls && l.tls_implicit;
         const auto& bind_src = l.source_of(Field::bind);
+        auto site_source = [&](const BindSite& site) {
+            Source at = source_of(site);
+            return at.path.empty() ? bind_src : at;
+        };
         for (std::size_t i = first_bind_site; i < binds_.size(); ++i) {
             const BindSite& site = binds_[i];
             const auto port = site.addr.port();
             if (implicit && conventionally_starttls(port))
-                report(Severity::warning, "tls.port-convention", site.source->path.empty() ? bind_src : *site.source,
+                report(Severity::warning, "tls.port-convention", site_source(site),
                        "implicit TLS on port " + std::to_string(port) + ", where clients expect plain text and STARTTLS",
                        "use port 465/993/995 for implicit TLS, or set tls.implicit = false");
             else if (!implicit && conventionally_implicit(port))
-                report(Severity::warning, "tls.port-convention", site.source->path.empty() ? bind_src : *site.source,
+                report(Severity::warning, "tls.port-convention", site_source(site),
                        "port " + std::to_string(port) + " is conventionally implicit TLS, but this listener " +
                            (l.use_tls ? "expects STARTTLS" : "is plain text"),
                        "set tls.implicit = true for this listener");
@@ -403,9 +421,10 @@ private:
             const std::string where = *first.listener == *site.listener
                                           ? "earlier in the same listener"
                                           : "by listener " + detail::quoted(*first.listener);
-            if (report(Severity::error, "bind.duplicate", *site.source,
+            const Source first_at = source_of(first);
+            if (report(Severity::error, "bind.duplicate", source_of(site),
                        site.addr.to_string() + " is already bound " + where +
-                           (first.source->line ? " (line " + std::to_string(first.source->line) + ")" : std::string{}),
+                           (first_at.line ? " (line " + std::to_string(first_at.line) + ")" : std::string{}),
                        "each address may be bound once; remove one of them"))
                 drop_listener(*site.listener);
         }
