@@ -3651,7 +3651,9 @@ struct Scalar {
     bool boolean = false;
     bool negative = false;        ///< integers: below zero
     std::uint64_t magnitude = 0;  ///< integers: absolute value
-    std::string text;             ///< strings: the text (after %{env:}% expansion)
+    /// Strings: the text, after %{env:}% expansion. It points into the document or into the reader's
+    /// expansion buffer, so a Scalar is used before the reader makes the next one.
+    std::string_view text;
     std::string_view type_name;   ///< for messages: "a table", "an array", "a date"...
 };
 
@@ -3784,7 +3786,7 @@ private:
             negative = s.negative;
         } else if (surface_ == Surface::toml && s.type == Scalar::Type::string && all_ascii_digits(s.text)) {
             value = parse_decimal(s.text);
-            if (!value) return out_of_range(spec, at, s.text, false);
+            if (!value) return out_of_range(spec, at, std::string(s.text), false);
         }
         if (!value) {
             wrong_type(s, at, spec.nullable && surface_ == Surface::toml ? "an integer, or false to leave it unset"
@@ -4084,7 +4086,7 @@ private:
             s.type = Scalar::Type::floating;
         } else if (v.is_string()) {
             s.type = Scalar::Type::string;
-            s.text = v.get<std::string>();
+            s.text = v.get_ref<const std::string&>();
         } else if (v.is_null()) {
             s.type = Scalar::Type::null;
         } else {
@@ -4262,6 +4264,7 @@ private:
     const ReadOptions& options_;
     Configuration& config_;
     ValueReader values_;
+    std::string expanded_;  // the text of the last string that named an environment variable
 
     void no_listeners(const Source& at) {
         values_.warning("config.no-listeners", at, "the configuration defines no listener",
@@ -4394,7 +4397,8 @@ private:
         return "proxy.";
     }
 
-    /// A scalar node as the value checks see it, with %{env:NAME}% expanded in strings.
+    /// A scalar node as the value checks see it, with %{env:NAME}% expanded in strings. A string's text
+    /// is the node's own, or expanded_'s when it names a variable: valid until the next call.
     std::optional<Scalar> scalar_of(const toml::node& node, const Source& at) {
         Scalar s;
         if (const auto* b = node.as_boolean()) {
@@ -4409,9 +4413,15 @@ private:
             s.type = Scalar::Type::floating;
         } else if (const auto* str = node.as_string()) {
             s.type = Scalar::Type::string;
-            auto expanded = expand_env(str->get(), at);
-            if (!expanded) return std::nullopt;
-            s.text = std::move(*expanded);
+            const std::string& written = str->get();
+            if (written.find(env_open) == std::string::npos) {
+                s.text = written;
+            } else {
+                auto expanded = expand_env(written, at);
+                if (!expanded) return std::nullopt;
+                expanded_ = std::move(*expanded);
+                s.text = expanded_;
+            }
         } else {
             s.type = Scalar::Type::other;
             s.type_name = node.is_table() ? "a table" : node.is_array() ? "an array" : "a date or time";
@@ -4419,10 +4429,11 @@ private:
         return s;
     }
 
+    static constexpr std::string_view env_open = "%{env:";
+
     std::optional<std::string> expand_env(std::string_view text, const Source& at) {
-        static constexpr std::string_view open = "%{env:";
+        static constexpr std::string_view open = env_open;
         static constexpr std::string_view close = "}%";
-        if (text.find(open) == std::string_view::npos) return std::string(text);
         std::string out;
         std::size_t pos = 0;
         while (true) {

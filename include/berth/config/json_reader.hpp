@@ -212,7 +212,7 @@ private:
             s.type = Scalar::Type::floating;
         } else if (v.is_string()) {
             s.type = Scalar::Type::string;
-            s.text = v.get<std::string>();
+            s.text = v.get_ref<const std::string&>();
         } else if (v.is_null()) {
             s.type = Scalar::Type::null;
         } else {

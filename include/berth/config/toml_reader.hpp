@@ -60,6 +60,7 @@ private:
     const ReadOptions& options_;
     Configuration& config_;
     ValueReader values_;
+    std::string expanded_;  // the text of the last string that named an environment variable
 
     void no_listeners(const Source& at) {
         values_.warning("config.no-listeners", at, "the configuration defines no listener",
@@ -192,7 +193,8 @@ private:
         return "proxy.";
     }
 
-    /// A scalar node as the value checks see it, with %{env:NAME}% expanded in strings.
+    /// A scalar node as the value checks see it, with %{env:NAME}% expanded in strings. A string's text
+    /// is the node's own, or expanded_'s when it names a variable: valid until the next call.
     std::optional<Scalar> scalar_of(const toml::node& node, const Source& at) {
         Scalar s;
         if (const auto* b = node.as_boolean()) {
@@ -207,9 +209,15 @@ private:
             s.type = Scalar::Type::floating;
         } else if (const auto* str = node.as_string()) {
             s.type = Scalar::Type::string;
-            auto expanded = expand_env(str->get(), at);
-            if (!expanded) return std::nullopt;
-            s.text = std::move(*expanded);
+            const std::string& written = str->get();
+            if (written.find(env_open) == std::string::npos) {
+                s.text = written;
+            } else {
+                auto expanded = expand_env(written, at);
+                if (!expanded) return std::nullopt;
+                expanded_ = std::move(*expanded);
+                s.text = expanded_;
+            }
         } else {
             s.type = Scalar::Type::other;
             s.type_name = node.is_table() ? "a table" : node.is_array() ? "an array" : "a date or time";
@@ -217,10 +225,11 @@ private:
         return s;
     }
 
+    static constexpr std::string_view env_open = "%{env:";
+
     std::optional<std::string> expand_env(std::string_view text, const Source& at) {
-        static constexpr std::string_view open = "%{env:";
+        static constexpr std::string_view open = env_open;
         static constexpr std::string_view close = "}%";
-        if (text.find(open) == std::string_view::npos) return std::string(text);
         std::string out;
         std::size_t pos = 0;
         while (true) {

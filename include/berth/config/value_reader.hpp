@@ -19,7 +19,9 @@ struct Scalar {
     bool boolean = false;
     bool negative = false;        ///< integers: below zero
     std::uint64_t magnitude = 0;  ///< integers: absolute value
-    std::string text;             ///< strings: the text (after %{env:}% expansion)
+    /// Strings: the text, after %{env:}% expansion. It points into the document or into the reader's
+    /// expansion buffer, so a Scalar is used before the reader makes the next one.
+    std::string_view text;
     std::string_view type_name;   ///< for messages: "a table", "an array", "a date"...
 };
 
@@ -152,7 +154,7 @@ private:
             negative = s.negative;
         } else if (surface_ == Surface::toml && s.type == Scalar::Type::string && all_ascii_digits(s.text)) {
             value = parse_decimal(s.text);
-            if (!value) return out_of_range(spec, at, s.text, false);
+            if (!value) return out_of_range(spec, at, std::string(s.text), false);
         }
         if (!value) {
             wrong_type(s, at, spec.nullable && surface_ == Surface::toml ? "an integer, or false to leave it unset"
