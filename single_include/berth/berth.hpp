@@ -2460,7 +2460,10 @@ struct ListenerConfig {
     std::string name;
     Source source;  ///< where the listener is declared (table header, or the JSON object)
     Layer layer;
-    std::string path_prefix;  ///< `server.listener.smtp.` or `/listeners/0/`
+    /// The listener's own key or JSON pointer, which the keys of its fields extend (`.bind`, `/bind`):
+    /// `server.listener.smtp`, `/listeners/0`, or empty when a JSON document is one listener object. In
+    /// TOML the same text as source.path, shared.
+    SharedText path;
 };
 
 struct Configuration {
@@ -2811,7 +2814,7 @@ private:
 
     /// Whether reading reported an error under this listener's path. The reader's errors are few; the
     /// listeners may be many, so their paths are looked up, not scanned.
-    bool reading_errors_under(const std::string& prefix) {
+    bool reading_errors_under(const ListenerConfig& lc) {
         if (!error_prefixes_ready_) {
             for (const auto& d : config_.diagnostics) {
                 if (!d.is_error()) continue;
@@ -2821,12 +2824,16 @@ private:
             }
             error_prefixes_ready_ = true;
         }
-        return !prefix.empty() && error_prefixes_.count(prefix) > 0;
+        if (error_prefixes_.empty()) return false;
+        return error_prefixes_.count(lc.path + separator()) > 0;
     }
 
-    static Source key_of(const ListenerConfig& lc, std::string_view key) {
+    /// What joins a listener's path and the keys of its fields.
+    std::string_view separator() const noexcept { return config_.surface == Surface::toml ? "." : "/"; }
+
+    Source key_of(const ListenerConfig& lc, std::string_view key) const {
         Source s = lc.source;
-        s.path = SharedText::concat({lc.path_prefix, key});
+        s.path = SharedText::concat({lc.path.view(), separator(), key});
         return s;
     }
     std::string_view key_name(const ListenerConfig&, const FieldSpec& spec) const {
@@ -2839,7 +2846,7 @@ private:
         ResolvedListener& l = result_.listeners.emplace_back();
         const std::size_t first_bind_site = binds_.size();
         l.name = lc.name;  // copied: the bind sites point at lc.name
-        bool broken = reading_errors_under(lc.path_prefix);
+        bool broken = reading_errors_under(lc);
 
         for (const auto& spec : all_fields()) {
             const Field f = spec.field;
@@ -2953,8 +2960,9 @@ private:
                    "keep at least one of TLSv1.2 and TLSv1.3 enabled, or set tls.enable = false");
             ok = false;
         }
+        // With no suite disabled every enabled version keeps all of its suites (most listeners).
         for (auto version : {TlsVersion::tls12, TlsVersion::tls13}) {
-            if (!l.version_enabled(version)) continue;
+            if (l.tls_disable_cipher_suites.empty() || !l.version_enabled(version)) continue;
             bool any_left = false;
             for (auto suite : all_cipher_suites()) {
                 if (version_of(suite) != version) continue;
@@ -4031,7 +4039,7 @@ private:
             return;
         }
         ListenerConfig lc;
-        lc.path_prefix = pointer + "/";
+        lc.path = pointer;
         lc.source = at(pointer);
         for (auto it = object.begin(); it != object.end(); ++it) {
             const std::string member = pointer + "/" + json_pointer_token(it.key());
@@ -4339,10 +4347,8 @@ private:
     void read_listener(const toml::key& id, const toml::node& node) {
         ListenerConfig lc;
         lc.name = std::string(id.str());
-        lc.path_prefix = "server.listener.";
-        append_toml_key_segment(lc.path_prefix, lc.name);
-        lc.path_prefix.push_back('.');
-        lc.source = toml_source(id.source(), std::string_view{lc.path_prefix}.substr(0, lc.path_prefix.size() - 1));
+        lc.path = listener_key_path("server.listener", "", lc.name);
+        lc.source = toml_source(id.source(), lc.path);
         if (lc.name.empty()) {
             values_.error("listener.empty-name", lc.source, "a listener id cannot be empty",
                           "name it, e.g. [server.listener.smtp]");
@@ -4369,7 +4375,7 @@ private:
             }
             // The full key as diagnostics and provenance show it (the group names are bare keys), made
             // once and shared by the value, its elements and its diagnostics.
-            SharedText path = listener_key_path(lc.path_prefix, relative, key.str());
+            SharedText path = listener_key_path(lc.path, relative, key.str());
             if (auto field = field_by_toml_key(rel)) {
                 read_field(lc.layer, spec_of(*field), child, std::move(path));
             } else if (relative.empty() && (rel == "socket" || rel == "tls" || rel == "proxy")) {
@@ -4378,15 +4384,16 @@ private:
                     values_.error("value.wrong-type", toml_source(child.source(), path), path + " must be a table",
                                   "write " + path + ".<key> = value");
             } else {
-                unknown_key(toml_source(key.source(), path), rel, "", lc.path_prefix);
+                unknown_key(toml_source(key.source(), path), rel, "", lc.path + ".");
             }
         }
     }
 
-    static SharedText listener_key_path(std::string_view prefix, std::string_view relative, std::string_view key) {
-        if (is_bare_key(key)) return SharedText::concat({prefix, relative, key});
+    /// `listener.relative.key`, with `key` quoted when it is not a bare key; `relative` is empty or ends in a dot.
+    static SharedText listener_key_path(std::string_view listener, std::string_view relative, std::string_view key) {
+        if (is_bare_key(key)) return SharedText::concat({listener, ".", relative, key});
         std::string path;
-        path.append(prefix).append(relative);
+        path.append(listener).append(".").append(relative);
         append_toml_key_segment(path, key);
         return SharedText(path);
     }

@@ -144,6 +144,9 @@ TEST_CASE("JSON names are exact; unknown properties are errors with a suggestion
     REQUIRE(d);
     CHECK(d->code == "json.unknown-property");
     CHECK(d->hint.find("socketBacklog") != std::string::npos);
+    // The error keeps the listener out, also when the document is the listener itself (pointer "").
+    CHECK(r.listeners.empty());
+    CHECK(resolve_json(R"({"listeners": [{"name": "l", "bind": ["127.0.0.1:2525"], "x": 1}]})").listeners.empty());
     CHECK(resolve_json(object_with(R"("socketLinger": 5000)")).listeners.at(0).socket_linger->milliseconds() == 5000);
 }
 

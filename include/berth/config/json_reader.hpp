@@ -157,7 +157,7 @@ private:
             return;
         }
         ListenerConfig lc;
-        lc.path_prefix = pointer + "/";
+        lc.path = pointer;
         lc.source = at(pointer);
         for (auto it = object.begin(); it != object.end(); ++it) {
             const std::string member = pointer + "/" + json_pointer_token(it.key());

@@ -135,10 +135,8 @@ private:
     void read_listener(const toml::key& id, const toml::node& node) {
         ListenerConfig lc;
         lc.name = std::string(id.str());
-        lc.path_prefix = "server.listener.";
-        append_toml_key_segment(lc.path_prefix, lc.name);
-        lc.path_prefix.push_back('.');
-        lc.source = toml_source(id.source(), std::string_view{lc.path_prefix}.substr(0, lc.path_prefix.size() - 1));
+        lc.path = listener_key_path("server.listener", "", lc.name);
+        lc.source = toml_source(id.source(), lc.path);
         if (lc.name.empty()) {
             values_.error("listener.empty-name", lc.source, "a listener id cannot be empty",
                           "name it, e.g. [server.listener.smtp]");
@@ -165,7 +163,7 @@ private:
             }
             // The full key as diagnostics and provenance show it (the group names are bare keys), made
             // once and shared by the value, its elements and its diagnostics.
-            SharedText path = listener_key_path(lc.path_prefix, relative, key.str());
+            SharedText path = listener_key_path(lc.path, relative, key.str());
             if (auto field = field_by_toml_key(rel)) {
                 read_field(lc.layer, spec_of(*field), child, std::move(path));
             } else if (relative.empty() && (rel == "socket" || rel == "tls" || rel == "proxy")) {
@@ -174,15 +172,16 @@ private:
                     values_.error("value.wrong-type", toml_source(child.source(), path), path + " must be a table",
                                   "write " + path + ".<key> = value");
             } else {
-                unknown_key(toml_source(key.source(), path), rel, "", lc.path_prefix);
+                unknown_key(toml_source(key.source(), path), rel, "", lc.path + ".");
             }
         }
     }
 
-    static SharedText listener_key_path(std::string_view prefix, std::string_view relative, std::string_view key) {
-        if (is_bare_key(key)) return SharedText::concat({prefix, relative, key});
+    /// `listener.relative.key`, with `key` quoted when it is not a bare key; `relative` is empty or ends in a dot.
+    static SharedText listener_key_path(std::string_view listener, std::string_view relative, std::string_view key) {
+        if (is_bare_key(key)) return SharedText::concat({listener, ".", relative, key});
         std::string path;
-        path.append(prefix).append(relative);
+        path.append(listener).append(".").append(relative);
         append_toml_key_segment(path, key);
         return SharedText(path);
     }

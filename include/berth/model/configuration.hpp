@@ -132,7 +132,10 @@ struct ListenerConfig {
     std::string name;
     Source source;  ///< where the listener is declared (table header, or the JSON object)
     Layer layer;
-    std::string path_prefix;  ///< `server.listener.smtp.` or `/listeners/0/`
+    /// The listener's own key or JSON pointer, which the keys of its fields extend (`.bind`, `/bind`):
+    /// `server.listener.smtp`, `/listeners/0`, or empty when a JSON document is one listener object. In
+    /// TOML the same text as source.path, shared.
+    SharedText path;
 };
 
 struct Configuration {

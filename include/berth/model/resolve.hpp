@@ -199,7 +199,7 @@ private:
 
     /// Whether reading reported an error under this listener's path. The reader's errors are few; the
     /// listeners may be many, so their paths are looked up, not scanned.
-    bool reading_errors_under(const std::string& prefix) {
+    bool reading_errors_under(const ListenerConfig& lc) {
         if (!error_prefixes_ready_) {
             for (const auto& d : config_.diagnostics) {
                 if (!d.is_error()) continue;
@@ -209,12 +209,16 @@ private:
             }
             error_prefixes_ready_ = true;
         }
-        return !prefix.empty() && error_prefixes_.count(prefix) > 0;
+        if (error_prefixes_.empty()) return false;
+        return error_prefixes_.count(lc.path + separator()) > 0;
     }
 
-    static Source key_of(const ListenerConfig& lc, std::string_view key) {
+    /// What joins a listener's path and the keys of its fields.
+    std::string_view separator() const noexcept { return config_.surface == Surface::toml ? "." : "/"; }
+
+    Source key_of(const ListenerConfig& lc, std::string_view key) const {
         Source s = lc.source;
-        s.path = SharedText::concat({lc.path_prefix, key});
+        s.path = SharedText::concat({lc.path.view(), separator(), key});
         return s;
     }
     std::string_view key_name(const ListenerConfig&, const FieldSpec& spec) const {
@@ -227,7 +231,7 @@ private:
         ResolvedListener& l = result_.listeners.emplace_back();
         const std::size_t first_bind_site = binds_.size();
         l.name = lc.name;  // copied: the bind sites point at lc.name
-        bool broken = reading_errors_under(lc.path_prefix);
+        bool broken = reading_errors_under(lc);
 
         for (const auto& spec : all_fields()) {
             const Field f = spec.field;
@@ -341,8 +345,9 @@ private:
                    "keep at least one of TLSv1.2 and TLSv1.3 enabled, or set tls.enable = false");
             ok = false;
         }
+        // With no suite disabled every enabled version keeps all of its suites (most listeners).
         for (auto version : {TlsVersion::tls12, TlsVersion::tls13}) {
-            if (!l.version_enabled(version)) continue;
+            if (l.tls_disable_cipher_suites.empty() || !l.version_enabled(version)) continue;
             bool any_left = false;
             for (auto suite : all_cipher_suites()) {
                 if (version_of(suite) != version) continue;
