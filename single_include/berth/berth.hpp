@@ -4345,23 +4345,25 @@ private:
     }
 
     void read_listener(const toml::key& id, const toml::node& node) {
-        ListenerConfig lc;
-        lc.name = std::string(id.str());
+        // Read in place (the vector has room for every listener) and removed again if it cannot be read.
+        ListenerConfig& lc = config_.listeners.emplace_back();
+        lc.name = id.str();
         lc.path = listener_key_path("server.listener", "", lc.name);
         lc.source = toml_source(id.source(), lc.path);
         if (lc.name.empty()) {
             values_.error("listener.empty-name", lc.source, "a listener id cannot be empty",
                           "name it, e.g. [server.listener.smtp]");
+            config_.listeners.pop_back();
             return;
         }
         const auto* table = node.as_table();
         if (!table) {
             values_.error("listener.not-a-table", lc.source, "listener " + lc.source.path + " must be a table",
                           "write [" + lc.source.path + "] with bind and protocol keys");
+            config_.listeners.pop_back();
             return;
         }
         walk_listener(lc, *table, "");
-        config_.listeners.push_back(std::move(lc));
     }
 
     /// `relative` is "" at the listener's table, or the group ("socket.", "tls.", "proxy.") below it.
