@@ -4814,6 +4814,7 @@ struct DefaultAcceptErrors {
 #include <new>
 #include <optional>
 #include <string>
+#include <span>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -5991,16 +5992,20 @@ private:
         return {static_cast<int>(packed), asio::error::get_ssl_category()};
     }
 
-    Attempt call(int (*function)(SSL*, void*, int), void* data, int size) {
+    /// outcome() reads the library's error queue and the errno the BIO saw: both must be this call's alone.
+    void begin_call() noexcept {
         ERR_clear_error();
         transport_errno_ = 0;
+    }
+
+    Attempt call(int (*function)(SSL*, void*, int), void* data, int size) {
+        begin_call();
         return outcome(function(ssl_.get(), data, size));
     }
 
     struct Handshake {
         Attempt operator()(TlsStream& s) const {
-            ERR_clear_error();
-            s.transport_errno_ = 0;
+            s.begin_call();
             return s.outcome(SSL_do_handshake(s.ssl_.get()));
         }
     };
@@ -6022,8 +6027,7 @@ private:
     };
     struct Shutdown {
         Attempt operator()(TlsStream& s) const {
-            ERR_clear_error();
-            s.transport_errno_ = 0;
+            s.begin_call();
             const int result = SSL_shutdown(s.ssl_.get());
             if (result >= 0) return {};  // 0: ours is sent; the peer's is not awaited
             return s.outcome(result);
@@ -7881,14 +7885,16 @@ private:
 
         void operator()(std::error_code ec, std::size_t) {
             session_type& session = state->session;
+            auto& sink = session.stream().plain().prefix();
             if (!ec && !draining) {
                 draining = true;
+                sink.clear();  // bytes that came with a PROXY header are dropped with the rest
                 session.socket().shutdown(session_type::socket_type::shutdown_send, ec);
             }
-            auto& sink = session.stream().plain().prefix();
-            sink.clear();
-            const auto space = sink.free_space();
-            if (ec || space.empty()) {
+            // Read into the free space without committing: the bytes are dropped, and the storage is
+            // kept for the next read instead of being made anew for each.
+            const auto space = ec ? std::span<std::uint8_t>{} : sink.free_space();
+            if (space.empty()) {
                 sink.clear();
                 session.disarm_deadline();
                 BasicAcceptor* owner = acceptor;

@@ -29,6 +29,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <span>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -495,14 +496,16 @@ private:
 
         void operator()(std::error_code ec, std::size_t) {
             session_type& session = state->session;
+            auto& sink = session.stream().plain().prefix();
             if (!ec && !draining) {
                 draining = true;
+                sink.clear();  // bytes that came with a PROXY header are dropped with the rest
                 session.socket().shutdown(session_type::socket_type::shutdown_send, ec);
             }
-            auto& sink = session.stream().plain().prefix();
-            sink.clear();
-            const auto space = sink.free_space();
-            if (ec || space.empty()) {
+            // Read into the free space without committing: the bytes are dropped, and the storage is
+            // kept for the next read instead of being made anew for each.
+            const auto space = ec ? std::span<std::uint8_t>{} : sink.free_space();
+            if (space.empty()) {
                 sink.clear();
                 session.disarm_deadline();
                 BasicAcceptor* owner = acceptor;

@@ -147,16 +147,20 @@ private:
         return {static_cast<int>(packed), asio::error::get_ssl_category()};
     }
 
-    Attempt call(int (*function)(SSL*, void*, int), void* data, int size) {
+    /// outcome() reads the library's error queue and the errno the BIO saw: both must be this call's alone.
+    void begin_call() noexcept {
         ERR_clear_error();
         transport_errno_ = 0;
+    }
+
+    Attempt call(int (*function)(SSL*, void*, int), void* data, int size) {
+        begin_call();
         return outcome(function(ssl_.get(), data, size));
     }
 
     struct Handshake {
         Attempt operator()(TlsStream& s) const {
-            ERR_clear_error();
-            s.transport_errno_ = 0;
+            s.begin_call();
             return s.outcome(SSL_do_handshake(s.ssl_.get()));
         }
     };
@@ -178,8 +182,7 @@ private:
     };
     struct Shutdown {
         Attempt operator()(TlsStream& s) const {
-            ERR_clear_error();
-            s.transport_errno_ = 0;
+            s.begin_call();
             const int result = SSL_shutdown(s.ssl_.get());
             if (result >= 0) return {};  // 0: ours is sent; the peer's is not awaited
             return s.outcome(result);
