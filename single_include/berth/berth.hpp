@@ -7639,6 +7639,18 @@ private:
         return policies_->connection_limit.try_acquire(listener_->connections);
     }
 
+    /// What becomes of a connection that asks for a permit: it gets one, or it is over the limit and
+    /// gets the overload policy's busy line, or (no busy line) it is closed at once.
+    enum class Admission : unsigned char { admitted, busy_reply, closed };
+
+    /// Takes the session's permit, or reports the refusal and says what the overload policy does.
+    Admission admit(state_type& state) {
+        state.permit = try_acquire();
+        if (state.permit) return Admission::admitted;
+        report(EventKind::refused_over_limit, state.session.peer(), {}, {});
+        return policies_->overload.busy_reply(listener_->config).empty() ? Admission::closed : Admission::busy_reply;
+    }
+
     // ---- the registry of this acceptor's sessions, on the acceptor's executor ----
     void link(state_type* state) noexcept {
         state->add_ref();
@@ -7708,19 +7720,13 @@ private:
             // permit frees; later connections wait in the kernel's backlog.
             return wait_for_permit(handler, std::move(state), needs_proxy_header);
         } else {
-            bool refused = false;
-            if (!needs_proxy_header) {
-                state->permit = try_acquire();
-                if (!state->permit) {
-                    report(EventKind::refused_over_limit, state->session.peer(), {}, {});
-                    if (policies_->overload.busy_reply(listener_->config).empty()) {
-                        state->session.close();
-                        return accept_next(handler);
-                    }
-                    refused = true;
-                }
+            Admission admission = Admission::admitted;
+            if (!needs_proxy_header) admission = admit(*state);
+            if (admission == Admission::closed) {
+                state->session.close();
+                return accept_next(handler);
             }
-            launch(handler, std::move(state), needs_proxy_header, refused);
+            launch(handler, std::move(state), needs_proxy_header, admission == Admission::busy_reply);
             accept_next(handler);
         }
     }
@@ -7836,17 +7842,10 @@ private:
             return end_without_handler(std::move(state));
         }
         session.set_proxy_header(std::move(result.parse.header));
-        bool refused = false;
-        if (!state->permit) {
-            // SPEC §5: the permit is taken after the header (the header decides who the client is).
-            state->permit = try_acquire();
-            if (!state->permit) {
-                report(EventKind::refused_over_limit, session.peer(), {}, {});
-                if (policies_->overload.busy_reply(listener_->config).empty()) return end_without_handler(std::move(state));
-                refused = true;
-            }
-        }
-        after_proxy_header(handler, std::move(state), refused);
+        // SPEC §5: the permit is taken after the header (the header decides who the client is).
+        const Admission admission = state->permit ? Admission::admitted : admit(*state);
+        if (admission == Admission::closed) return end_without_handler(std::move(state));
+        after_proxy_header(handler, std::move(state), admission == Admission::busy_reply);
     }
 
     template <class Handler>
@@ -7864,7 +7863,7 @@ private:
         run_handler(handler, std::move(state));
     }
 
-    /// The overload policy's busy line, then an orderly close (see BusyReplyOp), within min(tlsTimeout, 5 s).
+    /// The overload policy's busy line, then an orderly close (see BusyReply), within min(tlsTimeout, 5 s).
     void send_busy_reply(state_ref state) {
         session_type& session = state->session;
         const std::string_view reply = policies_->overload.busy_reply(listener_->config);
