@@ -4441,20 +4441,19 @@ private:
     static constexpr std::string_view env_open = "%{env:";
 
     std::optional<std::string> expand_env(std::string_view text, const Source& at) {
-        static constexpr std::string_view open = env_open;
         static constexpr std::string_view close = "}%";
         std::string out;
         std::size_t pos = 0;
         while (true) {
-            const auto start = text.find(open, pos);
+            const auto start = text.find(env_open, pos);
             if (start == std::string_view::npos) break;
-            const auto end = text.find(close, start + open.size());
+            const auto end = text.find(close, start + env_open.size());
             if (end == std::string_view::npos) {
                 values_.error("env.malformed", at, "unterminated %{env:...}% in " + detail::quoted(text),
                               "write %{env:NAME}%");
                 return std::nullopt;
             }
-            const auto name = text.substr(start + open.size(), end - start - open.size());
+            const auto name = text.substr(start + env_open.size(), end - start - env_open.size());
             auto value = options_.lookup(name);
             if (!value) {
                 values_.error("env.unset", at, "environment variable " + detail::quoted(name) + " is not set",
