@@ -11,6 +11,7 @@
 #include <asio/write.hpp>
 
 #include "berth/net/accept_errors.hpp"
+#include "berth/net/accepted_socket.hpp"
 #include "berth/net/acceptor.hpp"
 #include "berth/net/certificate.hpp"
 #include "berth/net/connection_limit.hpp"

@@ -4782,6 +4782,89 @@ struct DefaultAcceptErrors {
 };
 
 }  // namespace berth
+// ---- berth/net/accepted_socket.hpp ----
+// The socket of an accepted connection: Asio's stream socket, plus a direct accept that costs the
+// system calls a bare epoll loop makes and no more (docs/performance.md, "the plain path").
+//
+// Asio's own accept (1.22) makes the connection with accept(2), so its first asynchronous operation
+// sets non-blocking mode with ioctl(FIONBIO); and because Asio adopts the descriptor with assign(),
+// it marks it "possibly duplicated" and removes it from the epoll set (EPOLL_CTL_DEL) before closing
+// it. A descriptor berth takes from accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) is non-blocking already and
+// is nobody's duplicate, so berth records both facts in the socket's state when it adopts it, as Asio
+// itself does for a socket it opens. That state is Asio's implementation detail: the direct accept is
+// compiled only for the Asio versions and reactor it was checked against (1.22 with epoll) and falls
+// back to Asio's accept elsewhere, or when BERTH_ASIO_ACCEPT is defined.
+
+#include <asio/basic_stream_socket.hpp>
+#include <asio/error.hpp>
+#include <asio/version.hpp>
+
+#include <system_error>
+#include <utility>
+
+#if !defined(BERTH_ASIO_ACCEPT) && defined(__linux__) && ASIO_VERSION >= 102200 && ASIO_VERSION < 102300 && \
+    defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT) && !defined(ASIO_DISABLE_EPOLL)
+#define BERTH_DIRECT_ACCEPT 1
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#else
+#define BERTH_DIRECT_ACCEPT 0
+#endif
+
+namespace berth {
+
+/// An accepted connection's socket. It is an asio::basic_stream_socket in every respect; the one
+/// addition is adopt_accepted(), used by the acceptor.
+///
+/// With the direct accept the socket's descriptor is closed without being removed from the reactor
+/// first, as Asio does for sockets it opens itself: a handler that duplicates the descriptor (dup(2),
+/// or fork(2) without exec) must release() the socket before closing it.
+template <class Protocol, class Executor>
+class BasicAcceptedSocket : public asio::basic_stream_socket<Protocol, Executor> {
+    using base_type = asio::basic_stream_socket<Protocol, Executor>;
+
+public:
+    using base_type::base_type;
+
+    /// Whether the acceptor takes connections with accept4() and adopt_accepted() (true), or with
+    /// Asio's async_accept (false).
+    static constexpr bool direct_accept = BERTH_DIRECT_ACCEPT != 0;
+
+#if BERTH_DIRECT_ACCEPT
+    /// Takes one pending connection of `listening` (a non-blocking listening socket) into this closed
+    /// socket, writing the peer's address into `peer`. Returns asio::error::would_block when none is
+    /// pending; on any error this socket stays closed.
+    template <class ListeningSocket>
+    std::error_code accept_from(ListeningSocket& listening, typename Protocol::endpoint& peer) {
+        socklen_t length = static_cast<socklen_t>(peer.capacity());
+        int descriptor = -1;
+        do {
+            descriptor = ::accept4(listening.native_handle(), peer.data(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        } while (descriptor < 0 && errno == EINTR);
+        if (descriptor < 0) {
+            const int error = errno;
+            if (error == EAGAIN || error == EWOULDBLOCK) return asio::error::would_block;
+            return {error, asio::error::get_system_category()};
+        }
+        peer.resize(static_cast<std::size_t>(length));
+        std::error_code ec;
+        this->assign(peer.protocol(), descriptor, ec);
+        if (ec) {
+            ::close(descriptor);
+            return ec;
+        }
+        // The descriptor is non-blocking (SOCK_NONBLOCK) and was made here, so it is no duplicate.
+        auto& state = this->impl_.get_implementation().state_;
+        state = static_cast<asio::detail::socket_ops::state_type>(
+            (state | asio::detail::socket_ops::internal_non_blocking) & ~asio::detail::socket_ops::possible_dup);
+        return {};
+    }
+#endif
+};
+
+}  // namespace berth
 // ---- berth/net/acceptor.hpp ----
 // One listening socket of a resolved listener, in Asio's shape: BasicAcceptor<Protocol, Executor,
 // Policies>. It sets the listening socket up (options, bind, listen), then runs the accept loop:
@@ -5829,10 +5912,15 @@ inline ProxyParseResult parse_proxy_v2(std::span<const std::uint8_t> input, cons
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/buffer.hpp>
+#include <asio/error.hpp>
 #include <asio/post.hpp>
 #include <asio/socket_base.hpp>
 #include <asio/ssl/context.hpp>
 
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -5934,6 +6022,23 @@ public:
             Operation<Write, true>{this, Write{first}}, token, next_->next_layer());
     }
 
+    /// Reads what can be read without waiting, into the first non-empty buffer: decrypted bytes the
+    /// library holds, or records the socket has. asio::error::would_block when that is nothing yet
+    /// (async_read_some then waits); other errors as async_read_some reports them. Never completes a
+    /// handler, so a handler may call it and go on in the same call.
+    template <class MutableBufferSequence>
+    std::size_t read_some_now(const MutableBufferSequence& buffers, std::error_code& ec) {
+        return now(Read{first_buffer<asio::mutable_buffer>(buffers)}, ec);
+    }
+
+    /// Writes what can be written without waiting, from the first non-empty buffer, as read_some_now
+    /// does. After asio::error::would_block, the same bytes go to async_write_some (the library asks
+    /// for a write to be repeated with the same data).
+    template <class ConstBufferSequence>
+    std::size_t write_some_now(const ConstBufferSequence& buffers, std::error_code& ec) {
+        return now(Write{first_buffer<asio::const_buffer>(buffers)}, ec);
+    }
+
     /// Sends close_notify (and flushes it); does not wait for the peer's. Completion: `void(std::error_code)`.
     template <class Token>
     auto async_shutdown(Token&& token) {
@@ -6000,6 +6105,17 @@ private:
     Attempt call(int (*function)(SSL*, void*, int), void* data, int size) {
         begin_call();
         return outcome(function(ssl_.get(), data, size));
+    }
+
+    template <class Action>
+    std::size_t now(const Action& action, std::error_code& ec) {
+        if (!next_->lowest_layer().is_open()) {
+            ec = asio::error::bad_descriptor;
+            return 0;
+        }
+        const Attempt attempt = action(*this);
+        ec = attempt.want == Want::done ? attempt.error : std::error_code(asio::error::would_block);
+        return attempt.bytes;
     }
 
     struct Handshake {
@@ -6216,7 +6332,65 @@ public:
         return socket_.async_write_some(buffers, std::forward<WriteToken>(token));
     }
 
+    /// Reads what is there without waiting: buffered bytes first, else one non-blocking receive.
+    /// asio::error::would_block when nothing has arrived, asio::error::eof when the peer has closed.
+    /// Never completes a handler (see SessionStream::read_some_now).
+    template <class MutableBufferSequence>
+    std::size_t read_some_now(const MutableBufferSequence& buffers, std::error_code& ec) {
+        ec = {};
+        if (!prefix_.pending().empty()) {
+            const std::size_t n =
+                asio::buffer_copy(buffers, asio::buffer(prefix_.pending().data(), prefix_.pending().size()));
+            prefix_.consume(n);
+            return n;
+        }
+        const asio::mutable_buffer target = first_non_empty<asio::mutable_buffer>(buffers);
+        if (target.size() == 0) return 0;
+        return transfer_now(ec, [&](int descriptor) { return ::recv(descriptor, target.data(), target.size(), MSG_DONTWAIT); });
+    }
+
+    /// Writes what the socket takes without waiting (from the first non-empty buffer), never raising
+    /// SIGPIPE. asio::error::would_block when it takes nothing.
+    template <class ConstBufferSequence>
+    std::size_t write_some_now(const ConstBufferSequence& buffers, std::error_code& ec) {
+        ec = {};
+        const asio::const_buffer source = first_non_empty<asio::const_buffer>(buffers);
+        if (source.size() == 0) return 0;
+        return transfer_now(ec, [&](int descriptor) {
+            return ::send(descriptor, source.data(), source.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        });
+    }
+
 private:
+    template <class Buffer, class Buffers>
+    static Buffer first_non_empty(const Buffers& buffers) {
+        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
+            if (Buffer buffer(*it); buffer.size() != 0) return buffer;
+        return Buffer{};
+    }
+
+    /// One non-blocking system call on the socket: bytes moved, or the error (a receive of 0 is the
+    /// end of the stream).
+    template <class Call>
+    std::size_t transfer_now(std::error_code& ec, Call call) {
+        if (!socket_.is_open()) {
+            ec = asio::error::bad_descriptor;
+            return 0;
+        }
+        for (;;) {
+            const ssize_t n = call(socket_.native_handle());
+            if (n > 0) return static_cast<std::size_t>(n);
+            if (n == 0) {
+                ec = asio::error::eof;
+                return 0;
+            }
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) ec = asio::error::would_block;
+            else ec = std::error_code(errno, asio::error::get_system_category());
+            return 0;
+        }
+    }
+
     Socket socket_;
     detail::PrefixBuffer prefix_;
 };
@@ -6262,6 +6436,24 @@ public:
                 else plain_.async_write_some(source, std::move(handler));
             },
             token, buffers);
+    }
+
+    /// Reads what can be read without waiting: buffered bytes, bytes the TLS library holds, or what the
+    /// socket has. asio::error::would_block when that is nothing (async_read_some waits instead),
+    /// asio::error::eof at the end of the stream, other errors as async_read_some reports them. It never
+    /// completes a handler, so a handler woken by async_wait_readable can read and answer in the same
+    /// call, without an operation, a buffer kept while waiting, or a trip through the executor's queue.
+    template <class MutableBufferSequence>
+    std::size_t read_some_now(const MutableBufferSequence& buffers, std::error_code& ec) {
+        return tls_ ? tls_->read_some_now(buffers, ec) : plain_.read_some_now(buffers, ec);
+    }
+
+    /// Writes what the connection takes without waiting, as read_some_now reads. A reply smaller than
+    /// the socket's send buffer usually goes whole; after asio::error::would_block or a partial write,
+    /// the rest goes to async_write (the same bytes: TLS asks for a write to be repeated as it was).
+    template <class ConstBufferSequence>
+    std::size_t write_some_now(const ConstBufferSequence& buffers, std::error_code& ec) {
+        return tls_ ? tls_->write_some_now(buffers, ec) : plain_.write_some_now(buffers, ec);
     }
 
     enum class TlsStart : unsigned char { implicit, starttls };
@@ -7137,7 +7329,7 @@ class BasicSession {
 public:
     using protocol_type = Protocol;
     using executor_type = asio::any_io_executor;
-    using socket_type = asio::basic_stream_socket<Protocol, executor_type>;
+    using socket_type = BasicAcceptedSocket<Protocol, executor_type>;
     using stream_type = SessionStream<socket_type>;
 
     BasicSession(const executor_type& executor, const ResolvedListener& listener, asio::ssl::context* tls_context,
@@ -7577,7 +7769,15 @@ public:
         requires SessionHandler<Handler, session_type>
     void start(Handler& handler) {
         running_.store(true, std::memory_order_release);
-        asio::dispatch(executor_, [this, &handler] { accept_next(handler); });
+        asio::dispatch(executor_, [this, &handler] {
+            if constexpr (session_type::socket_type::direct_accept) {
+                // accept4() on the listening socket must never block.
+                std::error_code ec;
+                acceptor_.native_non_blocking(true, ec);
+                if (ec) return accept_failed(handler, ec);
+            }
+            accept_next(handler);
+        });
     }
 
     /// Stops accepting and closes the listening socket (from any thread; takes effect on the acceptor's
@@ -7615,6 +7815,8 @@ private:
     using state_type = detail::SessionState<Protocol, permit_type>;
     using state_ref = detail::Ref<state_type>;
     static constexpr auto busy_reply_longest_wait = std::chrono::milliseconds(5000);
+    /// Connections the direct accept takes in a row before the sessions it started get their turn.
+    static constexpr unsigned accept_batch = 16;
 
     std::optional<SetupFailure> fail(std::string step, std::error_code ec) {
         close_now();
@@ -7686,9 +7888,38 @@ private:
             ec = std::make_error_code(std::errc::not_enough_memory);
         }
         if (ec) return accept_failed(handler, ec);
-        acceptor_.async_accept(next_->session.socket(), peer_endpoint_,
-                               [this, &handler](std::error_code error) { accepted(handler, error); });
+        if constexpr (session_type::socket_type::direct_accept) {
+            accept_direct(handler);
+        } else {
+            acceptor_.async_accept(next_->session.socket(), peer_endpoint_,
+                                   [this, &handler](std::error_code error) { accepted(handler, error); });
+        }
     }
+
+#if BERTH_DIRECT_ACCEPT
+    /// Takes the next pending connection at once when there is one (as the epoll loop does), else waits
+    /// for the listening socket to become readable. After accept_batch connections in a row the loop
+    /// goes through the executor's queue, so the sessions it started get their turn.
+    template <class Handler>
+    void accept_direct(Handler& handler) {
+        if (accepted_in_turn_ == accept_batch) {
+            accepted_in_turn_ = 0;
+            asio::post(executor_, [this, &handler] { accept_next(handler); });
+            return;
+        }
+        const std::error_code ec = next_->session.socket().accept_from(acceptor_, peer_endpoint_);
+        if (ec == asio::error::would_block) {
+            accepted_in_turn_ = 0;
+            acceptor_.async_wait(socket_acceptor_type::wait_read, [this, &handler](std::error_code error) {
+                if (error) return accept_failed(handler, error);
+                accept_next(handler);
+            });
+            return;
+        }
+        if (!ec) ++accepted_in_turn_;
+        accepted(handler, ec);
+    }
+#endif
 
     template <class Handler>
     void accept_failed(Handler& handler, std::error_code ec) {
@@ -7760,6 +7991,10 @@ private:
     void launch(Handler& handler, state_ref state, bool needs_proxy_header, bool refused) {
         try {
             link(state.get());
+            if (!strand_per_session_ && session_executor_.running_in_this_thread()) {
+                // What dispatch() would do, without wrapping the call for the type-erased executor.
+                return begin_session(handler, std::move(state), needs_proxy_header, refused);
+            }
             auto executor = state->session.get_executor();
             asio::dispatch(executor, [this, &handler, state = std::move(state), needs_proxy_header, refused]() mutable {
                 begin_session(handler, std::move(state), needs_proxy_header, refused);
@@ -8007,6 +8242,7 @@ private:
     state_ref next_;         // the session the next accept fills
     endpoint_type peer_endpoint_;
     std::chrono::milliseconds pause_{0};
+    unsigned accepted_in_turn_ = 0;  // connections the direct accept took since it last gave way
     std::atomic<bool> running_{false};
     state_type* registry_head_ = nullptr;
     std::atomic<std::size_t> registry_size_{0};

@@ -11,7 +11,10 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -50,6 +53,66 @@ struct WaitThenAnswer {
         const std::size_t n = co_await session.stream().async_read_some(asio::buffer(buffer), asio::use_awaitable);
         const std::string answer = "got " + std::string(buffer.data(), n);
         co_await asio::async_write(session.stream(), asio::buffer(answer), asio::use_awaitable);
+    }
+};
+
+/// What NowThenAnswer saw, read by the test thread once `finished`.
+struct NowResults {
+    std::mutex mutex;
+    std::size_t greeting_written = 0;
+    std::error_code greeting_error;
+    std::error_code read_before_data;
+    std::string read_text;
+    std::error_code read_at_end;
+    bool finished = false;
+};
+
+/// Greets and answers with read_some_now and write_some_now only, waiting with async_wait_readable:
+/// the handler shape `berth serve` uses.
+struct NowThenAnswer {
+    std::shared_ptr<NowResults> results;
+
+    asio::awaitable<void> operator()(Session& session) const {
+        NowResults local;
+        const std::string_view ready = "ready\n";
+        local.greeting_written = session.stream().write_some_now(asio::buffer(ready), local.greeting_error);
+        std::array<char, 64> buffer{};
+        session.stream().read_some_now(asio::buffer(buffer), local.read_before_data);  // nothing sent yet
+
+        // Bounded: a TLS record may come in parts (would_block until it is whole).
+        for (int attempt = 0; attempt < 50 && local.read_text.size() < 4; ++attempt) {
+            std::error_code ec;
+            co_await session.async_wait_readable(asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) break;
+            const std::size_t n = session.stream().read_some_now(asio::buffer(buffer), ec);
+            if (ec == asio::error::would_block) continue;
+            if (ec) break;
+            local.read_text.append(buffer.data(), n);
+        }
+        const std::string answer = "got " + local.read_text;
+        std::error_code ignored;
+        session.stream().write_some_now(asio::buffer(answer), ignored);
+
+        for (int attempt = 0; attempt < 50; ++attempt) {
+            std::error_code ec;
+            co_await session.async_wait_readable(asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                local.read_at_end = ec;
+                break;
+            }
+            session.stream().read_some_now(asio::buffer(buffer), ec);
+            if (ec != asio::error::would_block) {
+                local.read_at_end = ec;
+                break;
+            }
+        }
+        std::lock_guard<std::mutex> lock(results->mutex);
+        results->greeting_written = local.greeting_written;
+        results->greeting_error = local.greeting_error;
+        results->read_before_data = local.read_before_data;
+        results->read_text = local.read_text;
+        results->read_at_end = local.read_at_end;
+        results->finished = true;
     }
 };
 
@@ -174,4 +237,104 @@ TEST_CASE("async_wait_readable waits for the client over TLS and in plaintext", 
             CHECK(read_text(8) == "got ping");
         }
     }
+}
+
+TEST_CASE("read_some_now and write_some_now move what they can at once, over TLS and in plaintext", "[net][tls]") {
+    for (const bool tls : {false, true}) {
+        DYNAMIC_SECTION((tls ? "TLS" : "plaintext")) {
+            Policies<> policies;
+            policies.tls = LibraryTls<>(certificate());
+            auto listener = implicit_tls_listener();
+            listener.use_tls = listener.tls_implicit = tls;
+            Server server({listener}, ServerOptions{}, policies);
+            server.bind();
+            auto results = std::make_shared<NowResults>();
+            server.start(NowThenAnswer{results});
+            const std::uint16_t port = server.local_address("tls")->port();
+
+            asio::io_context io;
+            asio::ssl::context client_context(asio::ssl::context::tls_client);
+            client_context.set_verify_mode(asio::ssl::verify_none);
+            asio::ssl::stream<asio::ip::tcp::socket> client(io, client_context);
+            auto run_step = [&](auto start) {  // at most 5 s of the client's I/O per step
+                bool finished = false;
+                std::error_code error;
+                start([&](std::error_code ec, std::size_t = 0) {
+                    error = ec;
+                    finished = true;
+                });
+                io.restart();
+                io.run_for(std::chrono::seconds(5));
+                return finished && !error;
+            };
+            REQUIRE(run_step([&](auto done) {
+                client.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), port}, done);
+            }));
+            if (tls) REQUIRE(run_step([&](auto done) { client.async_handshake(asio::ssl::stream_base::client, done); }));
+            auto read_text = [&](std::size_t n) {
+                std::string text(n, '\0');
+                const bool ok = run_step([&](auto done) {
+                    if (tls) asio::async_read(client, asio::buffer(text), done);
+                    else asio::async_read(client.next_layer(), asio::buffer(text), done);
+                });
+                return ok ? text : std::string("(nothing within 5 s)");
+            };
+            auto write_text = [&](std::string_view text) {
+                return run_step([&](auto done) {
+                    if (tls) asio::async_write(client, asio::buffer(text), done);
+                    else asio::async_write(client.next_layer(), asio::buffer(text), done);
+                });
+            };
+
+            CHECK(read_text(6) == "ready\n");
+            CHECK(write_text("ping"));
+            CHECK(read_text(8) == "got ping");
+            if (tls) {  // send close_notify; the server's is not waited for
+                client.async_shutdown([](std::error_code) {});
+                io.restart();
+                io.run_for(std::chrono::milliseconds(200));
+            }
+            std::error_code ignored;
+            client.lowest_layer().close(ignored);
+
+            REQUIRE(eventually([&] {
+                std::lock_guard<std::mutex> lock(results->mutex);
+                return results->finished;
+            }));
+            std::lock_guard<std::mutex> lock(results->mutex);
+            CHECK(results->greeting_written == 6);  // a fresh connection takes a short greeting whole
+            CHECK(!results->greeting_error);
+            CHECK(results->read_before_data == asio::error::would_block);
+            CHECK(results->read_text == "ping");
+            CHECK(results->read_at_end == asio::error::eof);  // TLS: the client's close_notify
+        }
+    }
+}
+
+TEST_CASE("read_some_now returns the bytes that came with a PROXY header without waiting", "[net][proxy]") {
+    auto listener = make_listener("proxied", {"127.0.0.1:0"});
+    listener.proxy_trusted_networks = {IpMask::parse("127.0.0.1").value()};
+    struct FirstRead {
+        std::shared_ptr<std::string> seen;
+        std::shared_ptr<std::atomic<bool>> done;
+        asio::awaitable<void> operator()(Session& session) const {
+            std::array<char, 64> buffer{};
+            std::error_code ec;
+            const std::size_t n = session.stream().read_some_now(asio::buffer(buffer), ec);
+            *seen = ec ? "error: " + ec.message() : std::string(buffer.data(), n);
+            done->store(true);
+            co_return;
+        }
+    };
+    auto seen = std::make_shared<std::string>();
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    Server server({listener}, ServerOptions{});
+    server.bind();
+    server.start(FirstRead{seen, done});
+
+    Client client;
+    REQUIRE(client.connect(*server.local_address("proxied")));
+    REQUIRE(client.send("PROXY TCP4 192.0.2.1 198.51.100.2 40000 25\r\nhello"));
+    REQUIRE(eventually([&] { return done->load(); }));
+    CHECK(*seen == "hello");
 }

@@ -10,6 +10,7 @@
 #include <asio/ssl/error.hpp>
 #include <asio/write.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -87,22 +88,28 @@ using ServePolicies = Policies<>::with_events<ServeLog>;
 using ServeServer = BasicServer<asio::ip::tcp, asio::any_io_executor, ServePolicies>;
 
 /// One conversation: greet, answer line by line, upgrade on STARTTLS, stop on QUIT or at shutdown.
-/// Written as completion handlers rather than a coroutine, and waiting for the client with
-/// async_wait_readable before any buffer exists: an idle connection holds this small object and
-/// nothing else of its own (docs/performance.md).
+/// Written as completion handlers rather than a coroutine. It waits for the client with
+/// async_wait_readable before any buffer exists, then reads what has arrived and answers it in the
+/// same call (read_some_now, write_some_now): an idle connection holds this small object and nothing
+/// else of its own, and a reply the socket takes whole costs one system call and no operation
+/// (docs/performance.md). Only what cannot be done at once goes through asynchronous operations.
 template <class Done>
 class Conversation {
 public:
     using Owner = std::unique_ptr<Conversation>;
 
-    static void start(Session& session, std::string_view host, std::string_view status_page, Done done) {
+    static void start(Session& session, const serve::GreetingTable& greetings, std::string_view host,
+                      std::string_view status_page, Done done) {
         Owner self(new Conversation(session, host, status_page, std::move(done)));
-        std::string hello = self->greeter_.greeting();
-        if (hello.empty()) return next_line(std::move(self));
-        send(std::move(self), std::move(hello), serve::Reply::Then::keep);
+        const std::string_view hello =
+            greetings(session.listener().protocol, session.starttls_available(), session.tls_active());
+        if (!write_now(self, hello, serve::Reply::Then::keep)) return;
+        after_reply(std::move(self), serve::Reply::Then::keep);
     }
 
 private:
+    using Then = serve::Reply::Then;
+
     /// Longer lines end the session.
     static constexpr std::size_t longest_line = 4096;
     static constexpr std::size_t read_size = 512;
@@ -112,8 +119,24 @@ private:
           greeter_(session.listener().protocol, session.starttls_available(), session.tls_active(), host, status_page),
           done_(std::move(done)) {}
 
-    static void send(Owner self, std::string text, serve::Reply::Then then) {
-        self->output_ = std::move(text);
+    /// Sends `text` as far as the connection takes it now. True when all of it went: the caller goes
+    /// on. Otherwise `self` has moved on: to sending the rest asynchronously (then doing what `then`
+    /// says), or to the end of the conversation after a write error.
+    static bool write_now(Owner& self, std::string_view text, Then then) {
+        if (text.empty()) return true;
+        std::error_code ec;
+        const std::size_t n = self->session_.stream().write_some_now(asio::buffer(text.data(), text.size()), ec);
+        if (n == text.size()) return true;
+        if (ec && ec != asio::error::would_block) {
+            finish(std::move(self), ec);
+            return false;
+        }
+        send_rest(std::move(self), std::string(text.substr(n)), then);
+        return false;
+    }
+
+    static void send_rest(Owner self, std::string rest, Then then) {
+        self->output_ = std::move(rest);
         Conversation& c = *self;
         asio::async_write(c.session_.stream(), asio::buffer(c.output_),
                           [self = std::move(self), then](std::error_code ec, std::size_t) mutable {
@@ -123,37 +146,40 @@ private:
                           });
     }
 
-    static void after_reply(Owner self, serve::Reply::Then then) {
-        if (then == serve::Reply::Then::close || self->session_.server_stopping()) return finish(std::move(self), {});
-        if (then == serve::Reply::Then::start_tls) {
+    static void after_reply(Owner self, Then then) {
+        if (then == Then::close || self->session_.server_stopping()) return finish(std::move(self), {});
+        if (then == Then::start_tls) {
             self->input_ = std::string();  // nothing sent before the handshake may count after it
             Conversation& c = *self;
             c.session_.async_starttls([self = std::move(self)](std::error_code ec) mutable {
                 if (ec) return finish(std::move(self), ec);
-                std::string after = self->greeter_.on_tls_established();
-                if (after.empty()) return next_line(std::move(self));
-                send(std::move(self), std::move(after), serve::Reply::Then::keep);
+                const std::string after = self->greeter_.on_tls_established();
+                if (!write_now(self, after, Then::keep)) return;
+                after_reply(std::move(self), Then::keep);
             });
             return;
         }
-        next_line(std::move(self));
+        answer_lines(std::move(self));
     }
 
-    /// Answers the next complete line, or waits for more bytes.
-    static void next_line(Owner self) {
-        const std::size_t end = self->input_.find('\n');
-        if (end == std::string::npos) {
-            if (self->input_.size() >= longest_line) return finish(std::move(self), {});
-            if (self->input_.empty()) return wait(std::move(self));
-            return read(std::move(self));
+    /// Answers every complete line received (a loop, so pipelined commands do not nest calls), then
+    /// waits for more.
+    static void answer_lines(Owner self) {
+        for (;;) {
+            const std::size_t end = self->input_.find('\n');
+            if (end == std::string::npos) {
+                if (self->input_.size() >= longest_line) return finish(std::move(self), {});
+                return wait(std::move(self));
+            }
+            std::string_view line(self->input_.data(), end);
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            const serve::Reply reply = self->greeter_.on_line(line);
+            self->input_.erase(0, end + 1);
+            if (self->input_.empty()) self->input_ = std::string();  // give the buffer back while idle
+            if (!write_now(self, reply.text, reply.then)) return;
+            if (reply.then != Then::keep || self->session_.server_stopping())
+                return after_reply(std::move(self), reply.then);
         }
-        std::string_view line(self->input_.data(), end);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        serve::Reply reply = self->greeter_.on_line(line);
-        self->input_.erase(0, end + 1);
-        if (self->input_.empty()) self->input_ = std::string();  // give the buffer back while idle
-        if (reply.text.empty()) return after_reply(std::move(self), reply.then);
-        send(std::move(self), std::move(reply.text), reply.then);
     }
 
     static void wait(Owner self) {
@@ -164,7 +190,19 @@ private:
         });
     }
 
+    /// What arrived, read at once into a chunk on the stack; only bytes actually read take room in
+    /// input_. When nothing can be read yet (a TLS record not complete), an asynchronous read waits.
     static void read(Owner self) {
+        std::array<char, read_size> chunk;
+        std::error_code ec;
+        const std::size_t n = self->session_.stream().read_some_now(asio::buffer(chunk), ec);
+        if (ec == asio::error::would_block) return read_async(std::move(self));
+        if (ec) return finish(std::move(self), ec);
+        self->input_.append(chunk.data(), n);
+        answer_lines(std::move(self));
+    }
+
+    static void read_async(Owner self) {
         Conversation& c = *self;
         const std::size_t old_size = c.input_.size();
         // resize zero-fills the chunk, some nanoseconds against the microseconds of the read itself; a
@@ -175,7 +213,7 @@ private:
             [self = std::move(self), old_size](std::error_code ec, std::size_t n) mutable {
                 self->input_.resize(old_size + n);
                 if (ec) return finish(std::move(self), ec);
-                next_line(std::move(self));
+                answer_lines(std::move(self));
             });
     }
 
@@ -199,9 +237,10 @@ private:
 struct Converse {
     std::shared_ptr<const std::string> host;
     std::shared_ptr<const std::string> status_page;
+    std::shared_ptr<const serve::GreetingTable> greetings;
     template <class Done>
     void operator()(Session& session, Done done) const {
-        Conversation<Done>::start(session, *host, *status_page, std::move(done));
+        Conversation<Done>::start(session, *greetings, *host, *status_page, std::move(done));
     }
 };
 
@@ -308,7 +347,8 @@ int serve_main(const std::vector<std::string_view>& args) {
                 threads == 1 ? "" : "s");
     std::fflush(stdout);
 
-    server.start(Converse{std::make_shared<const std::string>(host), std::make_shared<const std::string>(status_page)});
+    server.start(Converse{std::make_shared<const std::string>(host), std::make_shared<const std::string>(status_page),
+                          std::make_shared<const serve::GreetingTable>(host)});
     int signal = 0;
     sigwait(&stop_signals, &signal);
     std::printf("berth: %s: stopping (grace period %lds)\n", signal == SIGINT ? "interrupted" : "terminated", grace_seconds);

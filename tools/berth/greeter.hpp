@@ -4,7 +4,9 @@
 // ask for capabilities, upgrade with STARTTLS when the listener allows it, and leave. A pure state
 // machine over lines, so it is tested without sockets.
 
+#include <array>
 #include <cctype>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -164,6 +166,31 @@ private:
                     std::to_string(status_page_.size()) + "\r\n\r\n" + std::string(status_page_),
                 Reply::Then::close};
     }
+};
+
+/// Every greeting a Greeter makes for one host, made once: a connection's greeting is a lookup into
+/// it, not a string built anew for each connection.
+class GreetingTable {
+public:
+    explicit GreetingTable(std::string_view host) {
+        for (std::size_t p = 0; p < protocol_count; ++p)
+            for (int starttls_allowed = 0; starttls_allowed < 2; ++starttls_allowed)
+                for (int tls_active = 0; tls_active < 2; ++tls_active)
+                    table_[index(static_cast<Protocol>(p), starttls_allowed != 0, tls_active != 0)] =
+                        Greeter(static_cast<Protocol>(p), starttls_allowed != 0, tls_active != 0, host).greeting();
+    }
+
+    /// What Greeter(protocol, starttls_allowed, tls_active, host).greeting() returns.
+    [[nodiscard]] std::string_view operator()(Protocol protocol, bool starttls_allowed, bool tls_active) const {
+        return table_[index(protocol, starttls_allowed, tls_active)];
+    }
+
+private:
+    static constexpr std::size_t protocol_count = static_cast<std::size_t>(Protocol::http) + 1;
+    static std::size_t index(Protocol protocol, bool starttls_allowed, bool tls_active) noexcept {
+        return static_cast<std::size_t>(protocol) * 4 + (starttls_allowed ? 2 : 0) + (tls_active ? 1 : 0);
+    }
+    std::array<std::string, protocol_count * 4> table_;
 };
 
 }  // namespace berth::serve

@@ -189,7 +189,15 @@ public:
         requires SessionHandler<Handler, session_type>
     void start(Handler& handler) {
         running_.store(true, std::memory_order_release);
-        asio::dispatch(executor_, [this, &handler] { accept_next(handler); });
+        asio::dispatch(executor_, [this, &handler] {
+            if constexpr (session_type::socket_type::direct_accept) {
+                // accept4() on the listening socket must never block.
+                std::error_code ec;
+                acceptor_.native_non_blocking(true, ec);
+                if (ec) return accept_failed(handler, ec);
+            }
+            accept_next(handler);
+        });
     }
 
     /// Stops accepting and closes the listening socket (from any thread; takes effect on the acceptor's
@@ -227,6 +235,8 @@ private:
     using state_type = detail::SessionState<Protocol, permit_type>;
     using state_ref = detail::Ref<state_type>;
     static constexpr auto busy_reply_longest_wait = std::chrono::milliseconds(5000);
+    /// Connections the direct accept takes in a row before the sessions it started get their turn.
+    static constexpr unsigned accept_batch = 16;
 
     std::optional<SetupFailure> fail(std::string step, std::error_code ec) {
         close_now();
@@ -298,9 +308,38 @@ private:
             ec = std::make_error_code(std::errc::not_enough_memory);
         }
         if (ec) return accept_failed(handler, ec);
-        acceptor_.async_accept(next_->session.socket(), peer_endpoint_,
-                               [this, &handler](std::error_code error) { accepted(handler, error); });
+        if constexpr (session_type::socket_type::direct_accept) {
+            accept_direct(handler);
+        } else {
+            acceptor_.async_accept(next_->session.socket(), peer_endpoint_,
+                                   [this, &handler](std::error_code error) { accepted(handler, error); });
+        }
     }
+
+#if BERTH_DIRECT_ACCEPT
+    /// Takes the next pending connection at once when there is one (as the epoll loop does), else waits
+    /// for the listening socket to become readable. After accept_batch connections in a row the loop
+    /// goes through the executor's queue, so the sessions it started get their turn.
+    template <class Handler>
+    void accept_direct(Handler& handler) {
+        if (accepted_in_turn_ == accept_batch) {
+            accepted_in_turn_ = 0;
+            asio::post(executor_, [this, &handler] { accept_next(handler); });
+            return;
+        }
+        const std::error_code ec = next_->session.socket().accept_from(acceptor_, peer_endpoint_);
+        if (ec == asio::error::would_block) {
+            accepted_in_turn_ = 0;
+            acceptor_.async_wait(socket_acceptor_type::wait_read, [this, &handler](std::error_code error) {
+                if (error) return accept_failed(handler, error);
+                accept_next(handler);
+            });
+            return;
+        }
+        if (!ec) ++accepted_in_turn_;
+        accepted(handler, ec);
+    }
+#endif
 
     template <class Handler>
     void accept_failed(Handler& handler, std::error_code ec) {
@@ -372,6 +411,10 @@ private:
     void launch(Handler& handler, state_ref state, bool needs_proxy_header, bool refused) {
         try {
             link(state.get());
+            if (!strand_per_session_ && session_executor_.running_in_this_thread()) {
+                // What dispatch() would do, without wrapping the call for the type-erased executor.
+                return begin_session(handler, std::move(state), needs_proxy_header, refused);
+            }
             auto executor = state->session.get_executor();
             asio::dispatch(executor, [this, &handler, state = std::move(state), needs_proxy_header, refused]() mutable {
                 begin_session(handler, std::move(state), needs_proxy_header, refused);
@@ -619,6 +662,7 @@ private:
     state_ref next_;         // the session the next accept fills
     endpoint_type peer_endpoint_;
     std::chrono::milliseconds pause_{0};
+    unsigned accepted_in_turn_ = 0;  // connections the direct accept took since it last gave way
     std::atomic<bool> running_{false};
     state_type* registry_head_ = nullptr;
     std::atomic<std::size_t> registry_size_{0};

@@ -28,6 +28,7 @@
 
 #include "berth/model/resolved_listener.hpp"
 #include "berth/model/socket_addr.hpp"
+#include "berth/net/accepted_socket.hpp"
 #include "berth/net/detail/ref_counted.hpp"
 #include "berth/net/error.hpp"
 #include "berth/net/events.hpp"
@@ -59,7 +60,7 @@ class BasicSession {
 public:
     using protocol_type = Protocol;
     using executor_type = asio::any_io_executor;
-    using socket_type = asio::basic_stream_socket<Protocol, executor_type>;
+    using socket_type = BasicAcceptedSocket<Protocol, executor_type>;
     using stream_type = SessionStream<socket_type>;
 
     BasicSession(const executor_type& executor, const ResolvedListener& listener, asio::ssl::context* tls_context,

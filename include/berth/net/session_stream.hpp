@@ -7,10 +7,15 @@
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/buffer.hpp>
+#include <asio/error.hpp>
 #include <asio/post.hpp>
 #include <asio/socket_base.hpp>
 #include <asio/ssl/context.hpp>
 
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -102,7 +107,65 @@ public:
         return socket_.async_write_some(buffers, std::forward<WriteToken>(token));
     }
 
+    /// Reads what is there without waiting: buffered bytes first, else one non-blocking receive.
+    /// asio::error::would_block when nothing has arrived, asio::error::eof when the peer has closed.
+    /// Never completes a handler (see SessionStream::read_some_now).
+    template <class MutableBufferSequence>
+    std::size_t read_some_now(const MutableBufferSequence& buffers, std::error_code& ec) {
+        ec = {};
+        if (!prefix_.pending().empty()) {
+            const std::size_t n =
+                asio::buffer_copy(buffers, asio::buffer(prefix_.pending().data(), prefix_.pending().size()));
+            prefix_.consume(n);
+            return n;
+        }
+        const asio::mutable_buffer target = first_non_empty<asio::mutable_buffer>(buffers);
+        if (target.size() == 0) return 0;
+        return transfer_now(ec, [&](int descriptor) { return ::recv(descriptor, target.data(), target.size(), MSG_DONTWAIT); });
+    }
+
+    /// Writes what the socket takes without waiting (from the first non-empty buffer), never raising
+    /// SIGPIPE. asio::error::would_block when it takes nothing.
+    template <class ConstBufferSequence>
+    std::size_t write_some_now(const ConstBufferSequence& buffers, std::error_code& ec) {
+        ec = {};
+        const asio::const_buffer source = first_non_empty<asio::const_buffer>(buffers);
+        if (source.size() == 0) return 0;
+        return transfer_now(ec, [&](int descriptor) {
+            return ::send(descriptor, source.data(), source.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        });
+    }
+
 private:
+    template <class Buffer, class Buffers>
+    static Buffer first_non_empty(const Buffers& buffers) {
+        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
+            if (Buffer buffer(*it); buffer.size() != 0) return buffer;
+        return Buffer{};
+    }
+
+    /// One non-blocking system call on the socket: bytes moved, or the error (a receive of 0 is the
+    /// end of the stream).
+    template <class Call>
+    std::size_t transfer_now(std::error_code& ec, Call call) {
+        if (!socket_.is_open()) {
+            ec = asio::error::bad_descriptor;
+            return 0;
+        }
+        for (;;) {
+            const ssize_t n = call(socket_.native_handle());
+            if (n > 0) return static_cast<std::size_t>(n);
+            if (n == 0) {
+                ec = asio::error::eof;
+                return 0;
+            }
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) ec = asio::error::would_block;
+            else ec = std::error_code(errno, asio::error::get_system_category());
+            return 0;
+        }
+    }
+
     Socket socket_;
     detail::PrefixBuffer prefix_;
 };
@@ -148,6 +211,24 @@ public:
                 else plain_.async_write_some(source, std::move(handler));
             },
             token, buffers);
+    }
+
+    /// Reads what can be read without waiting: buffered bytes, bytes the TLS library holds, or what the
+    /// socket has. asio::error::would_block when that is nothing (async_read_some waits instead),
+    /// asio::error::eof at the end of the stream, other errors as async_read_some reports them. It never
+    /// completes a handler, so a handler woken by async_wait_readable can read and answer in the same
+    /// call, without an operation, a buffer kept while waiting, or a trip through the executor's queue.
+    template <class MutableBufferSequence>
+    std::size_t read_some_now(const MutableBufferSequence& buffers, std::error_code& ec) {
+        return tls_ ? tls_->read_some_now(buffers, ec) : plain_.read_some_now(buffers, ec);
+    }
+
+    /// Writes what the connection takes without waiting, as read_some_now reads. A reply smaller than
+    /// the socket's send buffer usually goes whole; after asio::error::would_block or a partial write,
+    /// the rest goes to async_write (the same bytes: TLS asks for a write to be repeated as it was).
+    template <class ConstBufferSequence>
+    std::size_t write_some_now(const ConstBufferSequence& buffers, std::error_code& ec) {
+        return tls_ ? tls_->write_some_now(buffers, ec) : plain_.write_some_now(buffers, ec);
     }
 
     enum class TlsStart : unsigned char { implicit, starttls };

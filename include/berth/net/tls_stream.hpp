@@ -90,6 +90,23 @@ public:
             Operation<Write, true>{this, Write{first}}, token, next_->next_layer());
     }
 
+    /// Reads what can be read without waiting, into the first non-empty buffer: decrypted bytes the
+    /// library holds, or records the socket has. asio::error::would_block when that is nothing yet
+    /// (async_read_some then waits); other errors as async_read_some reports them. Never completes a
+    /// handler, so a handler may call it and go on in the same call.
+    template <class MutableBufferSequence>
+    std::size_t read_some_now(const MutableBufferSequence& buffers, std::error_code& ec) {
+        return now(Read{first_buffer<asio::mutable_buffer>(buffers)}, ec);
+    }
+
+    /// Writes what can be written without waiting, from the first non-empty buffer, as read_some_now
+    /// does. After asio::error::would_block, the same bytes go to async_write_some (the library asks
+    /// for a write to be repeated with the same data).
+    template <class ConstBufferSequence>
+    std::size_t write_some_now(const ConstBufferSequence& buffers, std::error_code& ec) {
+        return now(Write{first_buffer<asio::const_buffer>(buffers)}, ec);
+    }
+
     /// Sends close_notify (and flushes it); does not wait for the peer's. Completion: `void(std::error_code)`.
     template <class Token>
     auto async_shutdown(Token&& token) {
@@ -156,6 +173,17 @@ private:
     Attempt call(int (*function)(SSL*, void*, int), void* data, int size) {
         begin_call();
         return outcome(function(ssl_.get(), data, size));
+    }
+
+    template <class Action>
+    std::size_t now(const Action& action, std::error_code& ec) {
+        if (!next_->lowest_layer().is_open()) {
+            ec = asio::error::bad_descriptor;
+            return 0;
+        }
+        const Attempt attempt = action(*this);
+        ec = attempt.want == Want::done ? attempt.error : std::error_code(asio::error::would_block);
+        return attempt.bytes;
     }
 
     struct Handshake {
