@@ -20,6 +20,7 @@
 #include "berth/net/events.hpp"
 #include "berth/net/overload.hpp"
 #include "berth/net/policies.hpp"
+#include "berth/net/pooled_allocator.hpp"
 #include "berth/net/proxy_protocol.hpp"
 #include "berth/net/proxy_reader.hpp"
 #include "berth/net/server.hpp"

@@ -247,6 +247,35 @@ tls.enable = false
             CHECK(out.find("smtps (smtp, implicit TLS") != std::string::npos);
         }
     }
+    SECTION("commands sent together in plaintext are answered in order, then the session closes") {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(ports["plain"]);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        const std::string commands = "EHLO first\r\nEHLO second\r\nQUIT\r\n";
+        REQUIRE(::write(fd, commands.data(), commands.size()) == static_cast<ssize_t>(commands.size()));
+        std::string replies;
+        bool closed = false;
+        const auto deadline = Clock::now() + std::chrono::seconds(5);
+        while (!closed && Clock::now() < deadline) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 200) <= 0) continue;
+            char buffer[1024];
+            const auto n = ::read(fd, buffer, sizeof buffer);
+            if (n <= 0) closed = true;
+            else replies.append(buffer, static_cast<std::size_t>(n));
+        }
+        ::close(fd);
+        CHECK(closed);
+        CHECK(replies.starts_with("220 "));
+        const auto first = replies.find("250 ");
+        REQUIRE(first != std::string::npos);
+        const auto second = replies.find("250 ", first + 1);
+        REQUIRE(second != std::string::npos);
+        CHECK(replies.find("221 2.0.0 Bye", second) != std::string::npos);
+    }
     CHECK(serve.stop(SIGINT, std::chrono::seconds(15)) == 0);
     std::filesystem::remove_all(dir);
 }
