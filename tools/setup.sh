@@ -188,8 +188,9 @@ test_matrix() {
   stage_asan
   stage_net_only "(c) clang-14, TSan: net tests (build-tsan/)" build-tsan \
     -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=thread -DBERTH_TLS_BACKEND=BoringSSL
-  stage_net_only "(d) g++, OpenSSL 3 backend: net tests (build-openssl/)" build-openssl \
-    -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE= -DBERTH_TLS_BACKEND=OpenSSL
+  stage_net_only "(d) g++, OpenSSL 3 backend, Asio's accept: net tests (build-openssl/)" build-openssl \
+    -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE= -DBERTH_TLS_BACKEND=OpenSSL \
+    -DBERTH_ASIO_ACCEPT=ON
 
   printf '\n==== summary (%d s) ====\n' "$((SECONDS - start))"
   printf '%s\n' "${stage_results[@]}"
