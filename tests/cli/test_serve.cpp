@@ -127,6 +127,37 @@ std::string first_bytes(std::uint16_t port, std::chrono::milliseconds within) {
     return got;
 }
 
+/// What a client that sends `request` at once then reads receives, until the server closes (`closed`) or
+/// `within` passes.
+struct Exchange {
+    std::string replies;
+    bool closed = false;
+};
+Exchange exchange(std::uint16_t port, std::string_view request, std::chrono::milliseconds within) {
+    Exchange result;
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+        ::close(fd);
+        return result;
+    }
+    const auto deadline = Clock::now() + within;
+    while (!result.closed && Clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 200) <= 0) continue;
+        char buffer[1024];
+        const auto n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) result.closed = true;
+        else result.replies.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return result;
+}
+
 }  // namespace
 
 TEST_CASE("berth serve talks to real clients on every protocol and stops on Ctrl-C", "[cli][serve]") {
@@ -222,25 +253,8 @@ tls.enable = false
                              std::to_string(ports["http"]) + " 2>/dev/null || true\"");
         if (out.find("HTTP/1.1") == std::string::npos) {
             // No netcat here: read it with a raw socket instead.
-            const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_port = htons(ports["http"]);
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-            const std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-            REQUIRE(::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
-            std::string page;
-            const auto deadline = Clock::now() + std::chrono::seconds(5);
-            while (Clock::now() < deadline) {
-                pollfd p{fd, POLLIN, 0};
-                if (::poll(&p, 1, 200) <= 0) continue;
-                char buffer[1024];
-                const auto n = ::read(fd, buffer, sizeof buffer);
-                if (n <= 0) break;
-                page.append(buffer, static_cast<std::size_t>(n));
-            }
-            ::close(fd);
+            const std::string page =
+                exchange(ports["http"], "GET / HTTP/1.1\r\nHost: x\r\n\r\n", std::chrono::seconds(5)).replies;
             CHECK(page.starts_with("HTTP/1.1 200 OK"));
             CHECK(page.find("smtps (smtp, implicit TLS") != std::string::npos);
         } else {
@@ -248,26 +262,8 @@ tls.enable = false
         }
     }
     SECTION("commands sent together in plaintext are answered in order, then the session closes") {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(ports["plain"]);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        const std::string commands = "EHLO first\r\nEHLO second\r\nQUIT\r\n";
-        REQUIRE(::write(fd, commands.data(), commands.size()) == static_cast<ssize_t>(commands.size()));
-        std::string replies;
-        bool closed = false;
-        const auto deadline = Clock::now() + std::chrono::seconds(5);
-        while (!closed && Clock::now() < deadline) {
-            pollfd p{fd, POLLIN, 0};
-            if (::poll(&p, 1, 200) <= 0) continue;
-            char buffer[1024];
-            const auto n = ::read(fd, buffer, sizeof buffer);
-            if (n <= 0) closed = true;
-            else replies.append(buffer, static_cast<std::size_t>(n));
-        }
-        ::close(fd);
+        const auto [replies, closed] =
+            exchange(ports["plain"], "EHLO first\r\nEHLO second\r\nQUIT\r\n", std::chrono::seconds(5));
         CHECK(closed);
         CHECK(replies.starts_with("220 "));
         const auto first = replies.find("250 ");

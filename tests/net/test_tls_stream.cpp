@@ -126,6 +126,66 @@ std::vector<std::uint8_t> pseudo_random_bytes(std::size_t size) {
     return bytes;
 }
 
+/// A client over TLS or in plaintext, with Asio's own TLS stream. Each step runs the client's I/O for
+/// at most 5 s: a server that never answers fails a check instead of hanging the test.
+class StepClient {
+public:
+    explicit StepClient(bool tls) : tls_(tls), context_(asio::ssl::context::tls_client), stream_(io_, context_) {
+        context_.set_verify_mode(asio::ssl::verify_none);
+    }
+
+    bool connect(std::uint16_t port) {
+        if (!step([&](auto done) {
+                stream_.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), port}, done);
+            }))
+            return false;
+        return !tls_ || step([&](auto done) { stream_.async_handshake(asio::ssl::stream_base::client, done); });
+    }
+    std::string read_text(std::size_t n) {
+        std::string text(n, '\0');
+        const bool ok = step([&](auto done) {
+            if (tls_) asio::async_read(stream_, asio::buffer(text), done);
+            else asio::async_read(stream_.next_layer(), asio::buffer(text), done);
+        });
+        return ok ? text : std::string("(nothing within 5 s)");
+    }
+    bool write_text(std::string_view text) {
+        return step([&](auto done) {
+            if (tls_) asio::async_write(stream_, asio::buffer(text), done);
+            else asio::async_write(stream_.next_layer(), asio::buffer(text), done);
+        });
+    }
+    /// Sends close_notify over TLS (the server's is not waited for), then closes the socket.
+    void close() {
+        if (tls_) {
+            stream_.async_shutdown([](std::error_code) {});
+            io_.restart();
+            io_.run_for(std::chrono::milliseconds(200));
+        }
+        std::error_code ignored;
+        stream_.lowest_layer().close(ignored);
+    }
+
+private:
+    template <class Start>
+    bool step(Start start) {
+        bool finished = false;
+        std::error_code error;
+        start([&](std::error_code ec, std::size_t = 0) {
+            error = ec;
+            finished = true;
+        });
+        io_.restart();
+        io_.run_for(std::chrono::seconds(5));
+        return finished && !error;
+    }
+
+    bool tls_;
+    asio::io_context io_;
+    asio::ssl::context context_;
+    asio::ssl::stream<asio::ip::tcp::socket> stream_;
+};
+
 ResolvedListener implicit_tls_listener() {
     auto listener = make_listener("tls", {"127.0.0.1:0"});
     listener.use_tls = listener.tls_implicit = true;
@@ -194,47 +254,13 @@ TEST_CASE("async_wait_readable waits for the client over TLS and in plaintext", 
             server.start(WaitThenAnswer{});
             const std::uint16_t port = server.local_address("tls")->port();
 
-            asio::io_context io;
-            asio::ssl::context client_context(asio::ssl::context::tls_client);
-            client_context.set_verify_mode(asio::ssl::verify_none);
-            asio::ssl::stream<asio::ip::tcp::socket> client(io, client_context);
-            // Each step runs the client's I/O for at most 5 s: a server that never answers fails a
-            // check instead of hanging the test.
-            auto run_step = [&](auto start) {
-                bool finished = false;
-                std::error_code error;
-                start([&](std::error_code ec, std::size_t = 0) {
-                    error = ec;
-                    finished = true;
-                });
-                io.restart();
-                io.run_for(std::chrono::seconds(5));
-                return finished && !error;
-            };
-            REQUIRE(run_step([&](auto done) {
-                client.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), port}, done);
-            }));
-            if (tls) REQUIRE(run_step([&](auto done) { client.async_handshake(asio::ssl::stream_base::client, done); }));
-            auto read_text = [&](std::size_t n) {
-                std::string text(n, '\0');
-                const bool ok = run_step([&](auto done) {
-                    if (tls) asio::async_read(client, asio::buffer(text), done);
-                    else asio::async_read(client.next_layer(), asio::buffer(text), done);
-                });
-                return ok ? text : std::string("(nothing within 5 s)");
-            };
-            auto write_text = [&](std::string_view text) {
-                return run_step([&](auto done) {
-                    if (tls) asio::async_write(client, asio::buffer(text), done);
-                    else asio::async_write(client.next_layer(), asio::buffer(text), done);
-                });
-            };
-
-            CHECK(read_text(6) == "ready\n");
+            StepClient client(tls);
+            REQUIRE(client.connect(port));
+            CHECK(client.read_text(6) == "ready\n");
             std::this_thread::sleep_for(100ms);  // the server is waiting, holding no read buffer
             CHECK(server.live_sessions() == 1);
-            CHECK(write_text("ping"));
-            CHECK(read_text(8) == "got ping");
+            CHECK(client.write_text("ping"));
+            CHECK(client.read_text(8) == "got ping");
         }
     }
 }
@@ -252,50 +278,12 @@ TEST_CASE("read_some_now and write_some_now move what they can at once, over TLS
             server.start(NowThenAnswer{results});
             const std::uint16_t port = server.local_address("tls")->port();
 
-            asio::io_context io;
-            asio::ssl::context client_context(asio::ssl::context::tls_client);
-            client_context.set_verify_mode(asio::ssl::verify_none);
-            asio::ssl::stream<asio::ip::tcp::socket> client(io, client_context);
-            auto run_step = [&](auto start) {  // at most 5 s of the client's I/O per step
-                bool finished = false;
-                std::error_code error;
-                start([&](std::error_code ec, std::size_t = 0) {
-                    error = ec;
-                    finished = true;
-                });
-                io.restart();
-                io.run_for(std::chrono::seconds(5));
-                return finished && !error;
-            };
-            REQUIRE(run_step([&](auto done) {
-                client.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), port}, done);
-            }));
-            if (tls) REQUIRE(run_step([&](auto done) { client.async_handshake(asio::ssl::stream_base::client, done); }));
-            auto read_text = [&](std::size_t n) {
-                std::string text(n, '\0');
-                const bool ok = run_step([&](auto done) {
-                    if (tls) asio::async_read(client, asio::buffer(text), done);
-                    else asio::async_read(client.next_layer(), asio::buffer(text), done);
-                });
-                return ok ? text : std::string("(nothing within 5 s)");
-            };
-            auto write_text = [&](std::string_view text) {
-                return run_step([&](auto done) {
-                    if (tls) asio::async_write(client, asio::buffer(text), done);
-                    else asio::async_write(client.next_layer(), asio::buffer(text), done);
-                });
-            };
-
-            CHECK(read_text(6) == "ready\n");
-            CHECK(write_text("ping"));
-            CHECK(read_text(8) == "got ping");
-            if (tls) {  // send close_notify; the server's is not waited for
-                client.async_shutdown([](std::error_code) {});
-                io.restart();
-                io.run_for(std::chrono::milliseconds(200));
-            }
-            std::error_code ignored;
-            client.lowest_layer().close(ignored);
+            StepClient client(tls);
+            REQUIRE(client.connect(port));
+            CHECK(client.read_text(6) == "ready\n");
+            CHECK(client.write_text("ping"));
+            CHECK(client.read_text(8) == "got ping");
+            client.close();
 
             REQUIRE(eventually([&] {
                 std::lock_guard<std::mutex> lock(results->mutex);
