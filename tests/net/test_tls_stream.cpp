@@ -74,10 +74,11 @@ struct NowThenAnswer {
 
     asio::awaitable<void> operator()(Session& session) const {
         NowResults local;
+        std::array<char, 64> buffer{};
+        // The client sends nothing before it has the greeting, so this read must find nothing.
+        session.stream().read_some_now(asio::buffer(buffer), local.read_before_data);
         const std::string_view ready = "ready\n";
         local.greeting_written = session.stream().write_some_now(asio::buffer(ready), local.greeting_error);
-        std::array<char, 64> buffer{};
-        session.stream().read_some_now(asio::buffer(buffer), local.read_before_data);  // nothing sent yet
 
         // Bounded: a TLS record may come in parts (would_block until it is whole).
         for (int attempt = 0; attempt < 50 && local.read_text.size() < 4; ++attempt) {
