@@ -9,9 +9,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <csignal>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "net/support/net_test_support.hpp"
 
@@ -172,4 +178,75 @@ TEST_CASE("a handler can ask the server to stop - shutdown() itself is refused o
     CHECK(eventually([&] { return own_listening_ports().empty(); }, 3s));
     server.shutdown(1s);
     CHECK_FALSE(server.running());
+}
+
+namespace {
+
+std::size_t thread_count() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("run_until_signal serves on the calling thread alone and shuts down gracefully on its signal",
+          "[net][shutdown]") {
+    Server server({make_listener("smtp", {"127.0.0.1:0"})}, ServerOptions{.cancel_wait = 500ms});
+    server.bind();
+    const SocketAddr address = *server.local_address("smtp");
+    const std::size_t threads_before = thread_count();
+
+    std::atomic<std::size_t> threads_while_serving{0};
+    std::atomic<bool> greeted{false}, closed_by_server{false};
+    std::thread client_thread([&] {
+        Client client;
+        if (!client.connect(address) || !client.read_until("220 ready\r\n")) return;
+        greeted = true;
+        threads_while_serving = thread_count();
+        ::kill(::getpid(), SIGUSR1);
+        closed_by_server = client.read_until_closed(5s);  // the idle session is cancelled after the grace
+    });
+
+    std::atomic<int> announced{0};
+    const auto start = Clock::now();
+    const int stopped_by = server.run_until_signal(
+        [](Session& session) -> asio::awaitable<void> {
+            co_await write_line(session, "220 ready\r\n");
+            std::string line;
+            co_await asio::async_read_until(session.stream(), asio::dynamic_buffer(line), "\r\n", asio::use_awaitable);
+        },
+        {SIGUSR1}, 200ms, [&announced](int signal) { announced = signal; });
+    const auto elapsed = Clock::now() - start;
+    client_thread.join();
+
+    CHECK(stopped_by == SIGUSR1);
+    CHECK(announced == SIGUSR1);
+    CHECK(greeted);
+    CHECK(threads_while_serving == threads_before + 1);  // the client's thread: the server started none
+    CHECK(closed_by_server);
+    CHECK(elapsed >= 200ms);  // the session had its grace period
+    CHECK(elapsed < 5s);
+    CHECK(server.live_sessions() == 0);
+    CHECK_FALSE(server.running());
+    Client late;
+    CHECK_FALSE(late.connect(address, std::nullopt, 500ms));  // the listening socket is closed
+}
+
+TEST_CASE("shutdown() from another thread ends run_until_signal, which returns 0", "[net][shutdown]") {
+    Server server({make_listener("pop3", {"127.0.0.1:0"})}, ServerOptions{.threads = 2});
+    server.bind();
+    const SocketAddr address = *server.local_address("pop3");
+    std::thread stopper([&] {
+        Client client;
+        if (client.connect(address)) client.read_until("+OK\r\n");
+        server.shutdown(100ms);
+    });
+    const int stopped_by = server.run_until_signal(
+        [](Session& session) -> asio::awaitable<void> { co_await write_line(session, "+OK\r\n"); }, {SIGUSR2},
+        1s);
+    stopper.join();
+    CHECK(stopped_by == 0);
+    CHECK_FALSE(server.running());
+    CHECK(server.live_sessions() == 0);
 }

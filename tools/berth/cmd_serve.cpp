@@ -4,7 +4,6 @@
 
 #if BERTH_CLI_SERVE
 
-#include <pthread.h>
 #include <signal.h>
 
 #include <asio/bind_allocator.hpp>
@@ -332,13 +331,6 @@ int serve_main(const std::vector<std::string_view>& args) {
     }
     if (!certificate) certificate = serve::CertificateChoice{generate_self_signed_certificate({host}), "self-signed for " + host};
 
-    // SIGINT and SIGTERM are taken by sigwait below; block them before any I/O thread exists.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
     ServePolicies policies;
     policies.tls = LibraryTls<>(certificate->certificate);
     ServeServer server(config.listeners, ServerOptions{threads, std::chrono::seconds(grace_seconds)}, policies);
@@ -362,13 +354,15 @@ int serve_main(const std::vector<std::string_view>& args) {
                 threads == 1 ? "" : "s");
     std::fflush(stdout);
 
-    server.start(Converse{std::make_shared<const std::string>(host), std::make_shared<const std::string>(status_page),
-                          std::make_shared<const serve::GreetingTable>(host)});
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
-    std::printf("berth: %s: stopping (grace period %lds)\n", signal == SIGINT ? "interrupted" : "terminated", grace_seconds);
-    std::fflush(stdout);
-    server.shutdown(std::chrono::seconds(grace_seconds));
+    // This thread serves too: with one I/O thread the process has no other thread (docs/performance.md).
+    server.run_until_signal(
+        Converse{std::make_shared<const std::string>(host), std::make_shared<const std::string>(status_page),
+                 std::make_shared<const serve::GreetingTable>(host)},
+        {SIGINT, SIGTERM}, std::chrono::seconds(grace_seconds), [grace_seconds](int signal) {
+            std::printf("berth: %s: stopping (grace period %lds)\n", signal == SIGINT ? "interrupted" : "terminated",
+                        grace_seconds);
+            std::fflush(stdout);
+        });
     std::printf("berth: stopped\n");
     return Exit::ok;
 }
