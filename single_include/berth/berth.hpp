@@ -8310,13 +8310,18 @@ public:
 //   server.shutdown(std::chrono::seconds(10));    // stop accepting, grace period, cancel the rest
 
 #include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/strand.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -8451,23 +8456,7 @@ public:
         requires SessionHandler<Handler, session_type>
     void start(Handler handler, std::error_code& ec) {
         std::lock_guard<std::mutex> lock(lifecycle_mutex_);
-        ec.clear();
-        if (phase_ != Phase::bound) {
-            ec = make_error_code(phase_ == Phase::created ? NetError::not_bound : NetError::already_started);
-            return;
-        }
-        auto holder = std::make_unique<HandlerHolder<Handler>>(std::move(handler));
-        Handler& stored = holder->handler;
-        handler_ = std::move(holder);
-        {
-            std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
-            for (auto& acceptor : acceptors_) acceptor->start(stored);
-        }
-        for (std::size_t i = 0; i < options_.threads; ++i) {
-            asio::io_context& context = *contexts_[sharded_ ? i : 0];
-            threads_.emplace_back([this, &context] { run_context(context); });
-        }
-        phase_ = Phase::running;
+        launch(std::move(handler), 0, ec);
     }
     template <class Handler>
         requires SessionHandler<Handler, session_type>
@@ -8475,6 +8464,63 @@ public:
         std::error_code ec;
         start(std::move(handler), ec);
         if (ec) throw std::system_error(ec, "berth: start");
+    }
+
+    /// Starts the server and serves on the calling thread until one of `stop_signals` arrives, then shuts
+    /// down as shutdown(grace) does (accepting stops at once, sessions get `grace` to finish, the rest are
+    /// cancelled) and returns the signal's number; 0 when shutdown() from another thread ended it. The
+    /// calling thread is the first I/O thread and threads - 1 more are started, so with one thread the
+    /// process runs no thread of berth's: a single-threaded process takes no reference on a file for
+    /// each system call on a descriptor, and makes no cancellation bookkeeping around blocking calls.
+    /// The signals are caught with asio::signal_set: they must not be blocked in every thread.
+    /// `on_signal`, when given, is called with the signal's number on an I/O thread as the shutdown begins.
+    template <class Handler>
+        requires SessionHandler<Handler, session_type>
+    int run_until_signal(Handler handler, std::initializer_list<int> stop_signals, std::chrono::milliseconds grace,
+                         std::function<void(int)> on_signal = {}) {
+        {
+            std::lock_guard<std::mutex> lock(lifecycle_mutex_);
+            std::error_code ec;
+            launch(std::move(handler), 1, ec);
+            if (ec) throw std::system_error(ec, "berth: run_until_signal");
+            std::lock_guard<std::mutex> home_lock(home_mutex_);
+            home_active_ = true;
+        }
+        std::atomic<int> received{0};
+        {
+            asio::io_context& home = *contexts_[0];
+            asio::signal_set signals(home);
+            for (const int number : stop_signals) signals.add(number);
+            asio::steady_timer poll(home);
+            signals.async_wait([this, &received, &poll, &on_signal, grace](std::error_code ec, int number) {
+                if (ec) return;
+                received.store(number);
+                if (on_signal) on_signal(number);
+                request_stop();
+                when_idle(poll, std::chrono::steady_clock::now() + grace, [this, &poll](bool idle) {
+                    if (idle) return stop_contexts();
+                    cancel_all_sessions();
+                    when_idle(poll, std::chrono::steady_clock::now() + options_.cancel_wait,
+                              [this](bool) { stop_contexts(); });
+                });
+            });
+            run_context(home);
+            std::lock_guard<std::mutex> lock(threads_mutex_);
+            io_threads_.erase(std::remove(io_threads_.begin(), io_threads_.end(), std::this_thread::get_id()),
+                              io_threads_.end());
+        }  // the signal set and the timer go before the contexts do
+        {
+            std::lock_guard<std::mutex> home_lock(home_mutex_);
+            home_active_ = false;
+        }
+        home_done_.notify_all();
+        std::lock_guard<std::mutex> lock(lifecycle_mutex_);
+        if (phase_ == Phase::running) {  // not already shut down from another thread
+            stop_contexts();
+            join_threads();
+            release();
+        }
+        return received.load();
     }
 
     /// Phase one only, from any thread (a session handler too), without waiting: stop accepting and
@@ -8496,28 +8542,19 @@ public:
             request_stop();
             const auto now = std::chrono::steady_clock::now();
             if (!shared_.wait_idle_until(now + grace)) {
-                {
-                    std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
-                    for (auto& acceptor : acceptors_) acceptor->cancel_sessions();
-                }
+                cancel_all_sessions();
                 shared_.wait_idle_until(std::chrono::steady_clock::now() + options_.cancel_wait);
             }
-            for (auto& context : contexts_) context->stop();
-            for (auto& thread : threads_) thread.join();
-            threads_.clear();
+            stop_contexts();
+            join_threads();
+            // A thread serving in run_until_signal leaves the context's run() on its own: wait for it.
+            std::unique_lock<std::mutex> home_lock(home_mutex_);
+            home_done_.wait(home_lock, [this] { return !home_active_; });
         }
-        if (phase_ == Phase::running || phase_ == Phase::bound) {
-            shared_.permits.close();
-            {
-                std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
-                for (auto& acceptor : acceptors_) acceptor->close_now();
-                acceptors_.clear();  // sessions held only by the registries end here
-            }
-            contexts_.clear();  // pending operations are destroyed: their sessions end, permits come back
-            phase_ = Phase::stopped;
-        }
+        release();
     }
     void shutdown() { shutdown(options_.grace_period); }
+
 
     [[nodiscard]] bool running() const noexcept { return phase_ == Phase::running; }
     /// One io_context per thread with SO_REUSEPORT sharding, rather than one shared io_context.
@@ -8640,6 +8677,68 @@ private:
                                      key_of(acceptor->listener(), Field::bind), failure->step, failure->error, {}});
     }
 
+    /// Starts the acceptors, and the I/O threads from the `first_thread`-th on (the ones before it are
+    /// the caller's). Under lifecycle_mutex_.
+    template <class Handler>
+    void launch(Handler handler, std::size_t first_thread, std::error_code& ec) {
+        ec.clear();
+        if (phase_ != Phase::bound) {
+            ec = make_error_code(phase_ == Phase::created ? NetError::not_bound : NetError::already_started);
+            return;
+        }
+        auto holder = std::make_unique<HandlerHolder<Handler>>(std::move(handler));
+        Handler& stored = holder->handler;
+        handler_ = std::move(holder);
+        {
+            std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
+            for (auto& acceptor : acceptors_) acceptor->start(stored);
+        }
+        for (std::size_t i = first_thread; i < options_.threads; ++i) {
+            asio::io_context& context = *contexts_[sharded_ ? i : 0];
+            threads_.emplace_back([this, &context] { run_context(context); });
+        }
+        phase_ = Phase::running;
+    }
+
+    void join_threads() {
+        for (auto& thread : threads_) thread.join();
+        threads_.clear();
+    }
+
+    /// The end of shutdown, once no I/O thread runs: closes and destroys everything but the handler.
+    void release() {
+        if (phase_ != Phase::running && phase_ != Phase::bound) return;
+        shared_.permits.close();
+        {
+            std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
+            for (auto& acceptor : acceptors_) acceptor->close_now();
+            acceptors_.clear();  // sessions held only by the registries end here
+        }
+        contexts_.clear();  // pending operations are destroyed: their sessions end, permits come back
+        phase_ = Phase::stopped;
+    }
+
+    void cancel_all_sessions() {
+        std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
+        for (auto& acceptor : acceptors_) acceptor->cancel_sessions();
+    }
+
+    void stop_contexts() {
+        for (auto& context : contexts_) context->stop();
+    }
+
+    /// run_until_signal's wait for the sessions to end, on an I/O thread that must not block: looks every
+    /// 10 ms, and calls `then(idle)` once no session is left or at `deadline`.
+    template <class Then>
+    void when_idle(asio::steady_timer& poll, std::chrono::steady_clock::time_point deadline, Then then) {
+        const bool idle = live_sessions() == 0;
+        if (idle || std::chrono::steady_clock::now() >= deadline) return then(idle);
+        poll.expires_after(std::chrono::milliseconds(10));
+        poll.async_wait([this, &poll, deadline, then = std::move(then)](std::error_code) mutable {
+            when_idle(poll, deadline, std::move(then));
+        });
+    }
+
     void run_context(asio::io_context& context) {
         {
             std::lock_guard<std::mutex> lock(threads_mutex_);
@@ -8677,6 +8776,9 @@ private:
     mutable std::mutex threads_mutex_;
     std::vector<std::thread::id> io_threads_;
     std::mutex lifecycle_mutex_;
+    std::mutex home_mutex_;  // whether a thread serves in run_until_signal, for shutdown() to wait on
+    std::condition_variable home_done_;
+    bool home_active_ = false;
     std::atomic<Phase> phase_{Phase::created};
     bool sharded_ = false;
 };
