@@ -4816,7 +4816,7 @@ struct DefaultAcceptErrors {
 namespace berth {
 
 /// An accepted connection's socket. It is an asio::basic_stream_socket in every respect; the one
-/// addition is adopt_accepted(), used by the acceptor.
+/// addition is accept_from(), used by the acceptor.
 ///
 /// With the direct accept the socket's descriptor is closed without being removed from the reactor
 /// first, as Asio does for sockets it opens itself: a handler that duplicates the descriptor (dup(2),
@@ -4828,8 +4828,8 @@ class BasicAcceptedSocket : public asio::basic_stream_socket<Protocol, Executor>
 public:
     using base_type::base_type;
 
-    /// Whether the acceptor takes connections with accept4() and adopt_accepted() (true), or with
-    /// Asio's async_accept (false).
+    /// Whether the acceptor takes connections with accept_from() (true), or with Asio's async_accept
+    /// (false).
     static constexpr bool direct_accept = BERTH_DIRECT_ACCEPT != 0;
 
 #if BERTH_DIRECT_ACCEPT
@@ -7815,7 +7815,8 @@ private:
     using state_type = detail::SessionState<Protocol, permit_type>;
     using state_ref = detail::Ref<state_type>;
     static constexpr auto busy_reply_longest_wait = std::chrono::milliseconds(5000);
-    /// Connections the direct accept takes in a row before the sessions it started get their turn.
+    /// Accepts (and failed accepts) the direct accept makes in a row before the sessions it started get
+    /// their turn; also the bound on how deep its calls nest.
     static constexpr unsigned accept_batch = 16;
 
     std::optional<SetupFailure> fail(std::string step, std::error_code ec) {
@@ -7916,7 +7917,7 @@ private:
             });
             return;
         }
-        if (!ec) ++accepted_in_turn_;
+        ++accepted_in_turn_;  // failures count too: a run of skipped errors must not nest calls without end
         accepted(handler, ec);
     }
 #endif
@@ -8242,7 +8243,7 @@ private:
     state_ref next_;         // the session the next accept fills
     endpoint_type peer_endpoint_;
     std::chrono::milliseconds pause_{0};
-    unsigned accepted_in_turn_ = 0;  // connections the direct accept took since it last gave way
+    unsigned accepted_in_turn_ = 0;  // accepts the direct accept made since it last gave way
     std::atomic<bool> running_{false};
     state_type* registry_head_ = nullptr;
     std::atomic<std::size_t> registry_size_{0};
@@ -8554,7 +8555,6 @@ public:
         release();
     }
     void shutdown() { shutdown(options_.grace_period); }
-
 
     [[nodiscard]] bool running() const noexcept { return phase_ == Phase::running; }
     /// One io_context per thread with SO_REUSEPORT sharding, rather than one shared io_context.

@@ -32,7 +32,7 @@
 namespace berth {
 
 /// An accepted connection's socket. It is an asio::basic_stream_socket in every respect; the one
-/// addition is adopt_accepted(), used by the acceptor.
+/// addition is accept_from(), used by the acceptor.
 ///
 /// With the direct accept the socket's descriptor is closed without being removed from the reactor
 /// first, as Asio does for sockets it opens itself: a handler that duplicates the descriptor (dup(2),
@@ -44,8 +44,8 @@ class BasicAcceptedSocket : public asio::basic_stream_socket<Protocol, Executor>
 public:
     using base_type::base_type;
 
-    /// Whether the acceptor takes connections with accept4() and adopt_accepted() (true), or with
-    /// Asio's async_accept (false).
+    /// Whether the acceptor takes connections with accept_from() (true), or with Asio's async_accept
+    /// (false).
     static constexpr bool direct_accept = BERTH_DIRECT_ACCEPT != 0;
 
 #if BERTH_DIRECT_ACCEPT

@@ -235,7 +235,8 @@ private:
     using state_type = detail::SessionState<Protocol, permit_type>;
     using state_ref = detail::Ref<state_type>;
     static constexpr auto busy_reply_longest_wait = std::chrono::milliseconds(5000);
-    /// Connections the direct accept takes in a row before the sessions it started get their turn.
+    /// Accepts (and failed accepts) the direct accept makes in a row before the sessions it started get
+    /// their turn; also the bound on how deep its calls nest.
     static constexpr unsigned accept_batch = 16;
 
     std::optional<SetupFailure> fail(std::string step, std::error_code ec) {
@@ -336,7 +337,7 @@ private:
             });
             return;
         }
-        if (!ec) ++accepted_in_turn_;
+        ++accepted_in_turn_;  // failures count too: a run of skipped errors must not nest calls without end
         accepted(handler, ec);
     }
 #endif
@@ -662,7 +663,7 @@ private:
     state_ref next_;         // the session the next accept fills
     endpoint_type peer_endpoint_;
     std::chrono::milliseconds pause_{0};
-    unsigned accepted_in_turn_ = 0;  // connections the direct accept took since it last gave way
+    unsigned accepted_in_turn_ = 0;  // accepts the direct accept made since it last gave way
     std::atomic<bool> running_{false};
     state_type* registry_head_ = nullptr;
     std::atomic<std::size_t> registry_size_{0};

@@ -265,7 +265,6 @@ public:
     }
     void shutdown() { shutdown(options_.grace_period); }
 
-
     [[nodiscard]] bool running() const noexcept { return phase_ == Phase::running; }
     /// One io_context per thread with SO_REUSEPORT sharding, rather than one shared io_context.
     [[nodiscard]] bool sharded() const noexcept { return sharded_; }
