@@ -223,14 +223,18 @@ measure() {
   printf '   %-16s %s\n' "$key" "$(grep -E 'server CPU:|server RSS:|negotiated:' <<<"$out" | sed 's/^ *//' | paste -sd ';' -)"
 }
 
-# ratios NUMERATOR DENOMINATOR FIELD: NUMERATOR's FIELD over DENOMINATOR's in each round, as
-# "median (min-max, N rounds)".
+# ratios NUMERATOR DENOMINATOR [DENOMINATOR2] FIELD: NUMERATOR's FIELD over DENOMINATOR's in each round (over
+# the mean of both denominators' when two are given), as "median (min-max, N rounds)".
 ratios() {
-  awk -v num="$1" -v den="$2" -v field="$3" '
+  local num=$1 den=$2 den2="" field
+  if (($# == 4)); then den2=$3; field=$4; else field=$3; fi
+  awk -v num="$num" -v den="$den" -v den2="$den2" -v field="$field" '
     function get(    i, kv) { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == field) return kv[2] } return "" }
     $1 == num { a[$2] = get() }
     $1 == den { b[$2] = get() }
+    den2 != "" && $1 == den2 { c[$2] = get() }
     END {
+      if (den2 != "") for (round in b) { if ((round in c) && c[round] != "") b[round] = (b[round] + c[round]) / 2; else delete b[round] }
       for (round in a) if ((round in b) && b[round] > 0 && a[round] != "") r[n++] = a[round] / b[round]
       if (n == 0) { print "n/a"; exit }
       for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
@@ -346,6 +350,8 @@ echo "| measure (server side) | berth serve / yardstick: median (range) | yardst
 echo "|---|---|---|---|"
 echo "| CPU per plain connection, vs epoll_server | $(berth_or_pending ratios berth-plain epoll-a server_cpu_us_per_connection) | $(ratios epoll-b epoll-a server_cpu_us_per_connection) | <= 1.05 |"
 echo "| CPU per TLS 1.3 handshake, vs tls_epoll_server | $(berth_or_pending ratios berth-tls tls-a server_cpu_us_per_handshake) | $(ratios tls-b tls-a server_cpu_us_per_handshake) | <= 1.10 |"
+echo "| CPU per plain connection, vs the mean of both epoll_server copies | $(berth_or_pending ratios berth-plain epoll-a epoll-b server_cpu_us_per_connection) | | <= 1.05 |"
+echo "| CPU per TLS 1.3 handshake, vs the mean of both tls_epoll_server copies | $(berth_or_pending ratios berth-tls tls-a tls-b server_cpu_us_per_handshake) | | <= 1.10 |"
 echo
 echo "| memory per idle connection (VmRSS growth, median of $hold_rounds) | berth serve | yardstick | target |"
 echo "|---|---|---|---|"
@@ -361,4 +367,5 @@ if (( berth_up && core_rounds > 0 )); then
 fi
 echo
 echo "Ratios are per round (adjacent runs), so machine load shared by both sides cancels; the A/A column is the"
-echo "noise floor: two copies of the same yardstick should read 1.000."
+echo "noise floor: two copies of the same yardstick should read 1.000. The rows against the mean of both copies"
+echo "divide by the mean of the round's two yardstick runs, which halves the yardstick's share of the noise."
