@@ -15,16 +15,12 @@
 #include <vector>
 
 #include "net/support/net_test_support.hpp"
+#include "net/support/test_certificate.hpp"
 
 using namespace berth;
 using namespace berth::test;
 
 namespace {
-
-const PemCertificate& test_certificate() {
-    static const PemCertificate certificate = generate_self_signed_certificate({"localhost"});
-    return certificate;
-}
 
 struct Events {
     std::shared_ptr<Mailbox<EventKind>> kinds = std::make_shared<Mailbox<EventKind>>();
@@ -37,7 +33,7 @@ using TlsServer = BasicServer<asio::ip::tcp, asio::any_io_executor, TlsPolicies>
 
 TlsPolicies tls_policies() {
     TlsPolicies policies;
-    policies.tls = LibraryTls<>(test_certificate());
+    policies.tls = LibraryTls<>(localhost_certificate());
     return policies;
 }
 
@@ -104,7 +100,7 @@ struct TinySmtp {
 
 struct CertificateFile {
     TempDir directory;
-    std::string path = directory.write("cert.pem", test_certificate().chain_pem());
+    std::string path = directory.write("cert.pem", localhost_certificate().chain_pem());
 };
 
 std::unique_ptr<ChildProcess> s_client(std::uint16_t port, const std::string& ca_file, std::vector<std::string> extra) {
@@ -149,7 +145,7 @@ TEST_CASE("the TLS library is the one the build chose", "[net][tls]") {
 }
 
 TEST_CASE("certificates: generated, loaded from PEM files, refused when wrong", "[net][tls]") {
-    const PemCertificate& generated = test_certificate();
+    const PemCertificate& generated = localhost_certificate();
     CHECK(generated.chain_pem().starts_with("-----BEGIN CERTIFICATE-----"));
     CHECK(generated.key_pem().find("PRIVATE KEY-----") != std::string::npos);
 

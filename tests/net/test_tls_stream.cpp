@@ -19,16 +19,12 @@
 #include <vector>
 
 #include "net/support/net_test_support.hpp"
+#include "net/support/test_certificate.hpp"
 
 using namespace berth;
 using namespace berth::test;
 
 namespace {
-
-const PemCertificate& certificate() {
-    static const PemCertificate pem = generate_self_signed_certificate({"localhost"});
-    return pem;
-}
 
 /// Echoes everything until the client closes, through whatever the session's stream is.
 struct Echo {
@@ -198,7 +194,7 @@ ResolvedListener implicit_tls_listener() {
 
 TEST_CASE("TlsStream carries megabytes both ways at once against Asio's own TLS client", "[net][tls]") {
     Policies<> policies;
-    policies.tls = LibraryTls<>(certificate());
+    policies.tls = LibraryTls<>(localhost_certificate());
     Server server({implicit_tls_listener()}, ServerOptions{}, policies);
     server.bind();
     server.start(Echo{});
@@ -247,7 +243,7 @@ TEST_CASE("async_wait_readable waits for the client over TLS and in plaintext", 
     for (const bool tls : {false, true}) {
         DYNAMIC_SECTION((tls ? "TLS" : "plaintext")) {
             Policies<> policies;
-            policies.tls = LibraryTls<>(certificate());
+            policies.tls = LibraryTls<>(localhost_certificate());
             auto listener = implicit_tls_listener();
             listener.use_tls = listener.tls_implicit = tls;
             Server server({listener}, ServerOptions{}, policies);
@@ -270,7 +266,7 @@ TEST_CASE("read_some_now and write_some_now move what they can at once, over TLS
     for (const bool tls : {false, true}) {
         DYNAMIC_SECTION((tls ? "TLS" : "plaintext")) {
             Policies<> policies;
-            policies.tls = LibraryTls<>(certificate());
+            policies.tls = LibraryTls<>(localhost_certificate());
             auto listener = implicit_tls_listener();
             listener.use_tls = listener.tls_implicit = tls;
             Server server({listener}, ServerOptions{}, policies);
