@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <asio/write.hpp>
+
 #include <atomic>
 #include <string>
 #include <thread>
@@ -229,4 +231,28 @@ TEST_CASE("a global cap over two listeners, with backpressure", "[net][limit]") 
     CHECK(server.policies().connection_limit.global().peak() == 2);
     server.shutdown(1s);
     CHECK(server.policies().connection_limit.global().live() == 0);
+}
+
+TEST_CASE("a client that saw its connection closed finds the permit free when it connects again at once",
+          "[net][limit]") {
+    // The permit is given back before the socket closes, so a reconnect right after the close is never
+    // refused because of the connection it replaces.
+    auto listener = make_listener("one", {"127.0.0.1:0"});
+    listener.max_connections = 1;
+    Server server({listener});
+    server.bind();
+    server.start([](Session& session, auto done) {
+        asio::async_write(session.stream(), asio::buffer(std::string_view("220 once\r\n")),
+                          [done = std::move(done)](std::error_code ec, std::size_t) mutable { done(ec); });
+    });
+    const SocketAddr address = *server.local_address("one");
+    int greeted = 0;
+    for (int round = 0; round < 30; ++round) {
+        Client client;
+        REQUIRE(client.connect(address));
+        if (client.read_until("220 once\r\n")) ++greeted;
+        CHECK(client.read_until_closed());
+    }
+    CHECK(greeted == 30);
+    CHECK(server.stats("one").refused_over_limit == 0);
 }

@@ -69,6 +69,13 @@ public:
         }
     }
 
+    /// Gives the connection's permit back now rather than when the block goes; waiters hear of it.
+    void release_permit() noexcept {
+        if (!permit) return;
+        permit.reset();
+        shared_->permits.permit_released();
+    }
+
     /// Counts the session as live from its accept (the block made ahead for the next accept is not one).
     void mark_accepted() noexcept {
         accepted_ = true;
@@ -625,9 +632,13 @@ private:
         end_without_handler(std::move(state));
     }
 
-    /// Closes the connection and takes the session out of the registry (on the acceptor's executor).
+    /// Gives the permit back, closes the connection and takes the session out of the registry (on the
+    /// acceptor's executor). The permit goes first: a client that sees the close and connects again at
+    /// once must find it free, whatever still holds the session's block for a moment (a cancelled timer's
+    /// completion, a handler's last reference).
     void end_without_handler(state_ref state) {
         state->ended = true;
+        state->release_permit();
         state->session.close();
         if (!strand_per_session_) return unlink(state.get());  // one thread runs both: already there
         state_type* raw = state.get();
