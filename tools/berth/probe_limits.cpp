@@ -5,6 +5,7 @@
 
 #if BERTH_CLI_SERVE
 
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -305,9 +306,18 @@ void check_connection_limit(const Target& t, Report& r) {
         held.push_back(std::move(h));
     }
 
-    ExtraConnection extra(t, plan);
     const bool backpressure = expect == OverloadExpectation::backpressure;
-    const auto seen = extra.watch(backpressure ? quiet_deadline(t) : t.step_deadline());
+    std::optional<ExtraConnection> extra_slot(std::in_place, t, plan);
+    auto seen = extra_slot->watch(backpressure ? quiet_deadline(t) : t.step_deadline());
+    if (seen == ExtraConnection::Seen::closed_silently || seen == ExtraConnection::Seen::busy_line) {
+        // A refusal so soon after the earlier checks may be the server still giving their permits back
+        // (their connections closed a moment ago): the verdict is the next connection's, 100 ms later.
+        std::this_thread::sleep_for(100ms);
+        extra_slot->close(t.step_deadline());
+        extra_slot.emplace(t, plan);
+        seen = extra_slot->watch(t.step_deadline());
+    }
+    ExtraConnection& extra = *extra_slot;
     const std::string what =
         std::string(policy_seen(seen)) + (extra.detail().empty() ? "" : " (" + extra.detail() + ")");
     switch (expect) {
