@@ -5971,6 +5971,19 @@ inline ProxyParseResult parse_proxy_v2(std::span<const std::uint8_t> input, cons
 
 namespace berth {
 
+namespace detail {
+
+/// The first non-empty buffer of a sequence (an empty one when there is none): what one non-blocking
+/// system call, or one call into the TLS library, moves.
+template <class Buffer, class Buffers>
+Buffer first_non_empty_buffer(const Buffers& buffers) {
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
+        if (Buffer buffer(*it); buffer.size() != 0) return buffer;
+    return Buffer{};
+}
+
+}  // namespace detail
+
 /// A server-side TLS stream over `Next`, a PrefixedStream (the socket plus the bytes already read).
 /// Not movable: the SSL object's BIO refers to it.
 template <class Next>
@@ -6010,14 +6023,14 @@ public:
 
     template <class MutableBufferSequence, class Token>
     auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
-        const auto first = first_buffer<asio::mutable_buffer>(buffers);
+        const auto first = detail::first_non_empty_buffer<asio::mutable_buffer>(buffers);
         return asio::async_compose<Token, void(std::error_code, std::size_t)>(
             Operation<Read, true>{this, Read{first}}, token, next_->next_layer());
     }
 
     template <class ConstBufferSequence, class Token>
     auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
-        const auto first = first_buffer<asio::const_buffer>(buffers);
+        const auto first = detail::first_non_empty_buffer<asio::const_buffer>(buffers);
         return asio::async_compose<Token, void(std::error_code, std::size_t)>(
             Operation<Write, true>{this, Write{first}}, token, next_->next_layer());
     }
@@ -6028,7 +6041,7 @@ public:
     /// handler, so a handler may call it and go on in the same call.
     template <class MutableBufferSequence>
     std::size_t read_some_now(const MutableBufferSequence& buffers, std::error_code& ec) {
-        return now(Read{first_buffer<asio::mutable_buffer>(buffers)}, ec);
+        return now(Read{detail::first_non_empty_buffer<asio::mutable_buffer>(buffers)}, ec);
     }
 
     /// Writes what can be written without waiting, from the first non-empty buffer, as read_some_now
@@ -6036,7 +6049,7 @@ public:
     /// for a write to be repeated with the same data).
     template <class ConstBufferSequence>
     std::size_t write_some_now(const ConstBufferSequence& buffers, std::error_code& ec) {
-        return now(Write{first_buffer<asio::const_buffer>(buffers)}, ec);
+        return now(Write{detail::first_non_empty_buffer<asio::const_buffer>(buffers)}, ec);
     }
 
     /// Sends close_notify (and flushes it); does not wait for the peer's. Completion: `void(std::error_code)`.
@@ -6059,13 +6072,6 @@ private:
         std::size_t bytes = 0;
     };
 
-    /// The first non-empty buffer of a sequence: one record's worth is what one call moves anyway.
-    template <class Buffer, class Buffers>
-    static Buffer first_buffer(const Buffers& buffers) {
-        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
-            if (Buffer buffer(*it); buffer.size() != 0) return buffer;
-        return Buffer{};
-    }
     static int clamp(std::size_t n) noexcept { return n > INT_MAX ? INT_MAX : static_cast<int>(n); }
 
     /// Turns the result of an SSL_* call into what to do next.
@@ -6317,9 +6323,7 @@ public:
                     socket_.async_read_some(target, std::move(handler));
                     return;
                 }
-                const std::size_t n = asio::buffer_copy(target, asio::buffer(prefix_.pending().data(),
-                                                                             prefix_.pending().size()));
-                prefix_.consume(n);
+                const std::size_t n = take_prefix(target);
                 // Never complete inside the initiating call: post to the handler's executor.
                 auto executor = asio::get_associated_executor(handler, socket_.get_executor());
                 asio::post(executor, [h = std::move(handler), n]() mutable { std::move(h)(std::error_code{}, n); });
@@ -6338,13 +6342,8 @@ public:
     template <class MutableBufferSequence>
     std::size_t read_some_now(const MutableBufferSequence& buffers, std::error_code& ec) {
         ec = {};
-        if (!prefix_.pending().empty()) {
-            const std::size_t n =
-                asio::buffer_copy(buffers, asio::buffer(prefix_.pending().data(), prefix_.pending().size()));
-            prefix_.consume(n);
-            return n;
-        }
-        const asio::mutable_buffer target = first_non_empty<asio::mutable_buffer>(buffers);
+        if (!prefix_.pending().empty()) return take_prefix(buffers);
+        const asio::mutable_buffer target = detail::first_non_empty_buffer<asio::mutable_buffer>(buffers);
         if (target.size() == 0) return 0;
         return transfer_now(ec, [&](int descriptor) { return ::recv(descriptor, target.data(), target.size(), MSG_DONTWAIT); });
     }
@@ -6354,7 +6353,7 @@ public:
     template <class ConstBufferSequence>
     std::size_t write_some_now(const ConstBufferSequence& buffers, std::error_code& ec) {
         ec = {};
-        const asio::const_buffer source = first_non_empty<asio::const_buffer>(buffers);
+        const asio::const_buffer source = detail::first_non_empty_buffer<asio::const_buffer>(buffers);
         if (source.size() == 0) return 0;
         return transfer_now(ec, [&](int descriptor) {
             return ::send(descriptor, source.data(), source.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -6362,11 +6361,13 @@ public:
     }
 
 private:
-    template <class Buffer, class Buffers>
-    static Buffer first_non_empty(const Buffers& buffers) {
-        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
-            if (Buffer buffer(*it); buffer.size() != 0) return buffer;
-        return Buffer{};
+    /// Moves buffered bytes into `buffers`; how many.
+    template <class MutableBufferSequence>
+    std::size_t take_prefix(const MutableBufferSequence& buffers) {
+        const std::size_t n =
+            asio::buffer_copy(buffers, asio::buffer(prefix_.pending().data(), prefix_.pending().size()));
+        prefix_.consume(n);
+        return n;
     }
 
     /// One non-blocking system call on the socket: bytes moved, or the error (a receive of 0 is the
@@ -7677,12 +7678,11 @@ private:
 
     void destroy() noexcept override {
         using Pool = BlockPool<sizeof(SessionState), alignof(SessionState)>;
+        release_permit();  // when the session did not end through end_without_handler
         ServerShared& shared = *shared_;
-        const bool had_permit = permit.has_value();
         const bool was_accepted = accepted_;
-        this->~SessionState();  // gives the permit back, closes the socket
+        this->~SessionState();  // closes the socket
         Pool::deallocate(this);
-        if (had_permit) shared.permits.permit_released();
         if (was_accepted) shared.session_destroyed();
     }
 

@@ -183,9 +183,10 @@ private:
     asio::ssl::stream<asio::ip::tcp::socket> stream_;
 };
 
-ResolvedListener implicit_tls_listener() {
+/// The listener "tls": implicit TLS, or (tls false) the same listener in plaintext.
+ResolvedListener implicit_tls_listener(bool tls = true) {
     auto listener = make_listener("tls", {"127.0.0.1:0"});
-    listener.use_tls = listener.tls_implicit = true;
+    listener.use_tls = listener.tls_implicit = tls;
     listener.tls_timeout = Duration::from_milliseconds(5000);
     return listener;
 }
@@ -244,9 +245,7 @@ TEST_CASE("async_wait_readable waits for the client over TLS and in plaintext", 
         DYNAMIC_SECTION((tls ? "TLS" : "plaintext")) {
             Policies<> policies;
             policies.tls = LibraryTls<>(localhost_certificate());
-            auto listener = implicit_tls_listener();
-            listener.use_tls = listener.tls_implicit = tls;
-            Server server({listener}, ServerOptions{}, policies);
+            Server server({implicit_tls_listener(tls)}, ServerOptions{}, policies);
             server.bind();
             server.start(WaitThenAnswer{});
             const std::uint16_t port = server.local_address("tls")->port();
@@ -267,9 +266,7 @@ TEST_CASE("read_some_now and write_some_now move what they can at once, over TLS
         DYNAMIC_SECTION((tls ? "TLS" : "plaintext")) {
             Policies<> policies;
             policies.tls = LibraryTls<>(localhost_certificate());
-            auto listener = implicit_tls_listener();
-            listener.use_tls = listener.tls_implicit = tls;
-            Server server({listener}, ServerOptions{}, policies);
+            Server server({implicit_tls_listener(tls)}, ServerOptions{}, policies);
             server.bind();
             auto results = std::make_shared<NowResults>();
             server.start(NowThenAnswer{results});

@@ -97,12 +97,11 @@ private:
 
     void destroy() noexcept override {
         using Pool = BlockPool<sizeof(SessionState), alignof(SessionState)>;
+        release_permit();  // when the session did not end through end_without_handler
         ServerShared& shared = *shared_;
-        const bool had_permit = permit.has_value();
         const bool was_accepted = accepted_;
-        this->~SessionState();  // gives the permit back, closes the socket
+        this->~SessionState();  // closes the socket
         Pool::deallocate(this);
-        if (had_permit) shared.permits.permit_released();
         if (was_accepted) shared.session_destroyed();
     }
 

@@ -92,9 +92,7 @@ public:
                     socket_.async_read_some(target, std::move(handler));
                     return;
                 }
-                const std::size_t n = asio::buffer_copy(target, asio::buffer(prefix_.pending().data(),
-                                                                             prefix_.pending().size()));
-                prefix_.consume(n);
+                const std::size_t n = take_prefix(target);
                 // Never complete inside the initiating call: post to the handler's executor.
                 auto executor = asio::get_associated_executor(handler, socket_.get_executor());
                 asio::post(executor, [h = std::move(handler), n]() mutable { std::move(h)(std::error_code{}, n); });
@@ -113,13 +111,8 @@ public:
     template <class MutableBufferSequence>
     std::size_t read_some_now(const MutableBufferSequence& buffers, std::error_code& ec) {
         ec = {};
-        if (!prefix_.pending().empty()) {
-            const std::size_t n =
-                asio::buffer_copy(buffers, asio::buffer(prefix_.pending().data(), prefix_.pending().size()));
-            prefix_.consume(n);
-            return n;
-        }
-        const asio::mutable_buffer target = first_non_empty<asio::mutable_buffer>(buffers);
+        if (!prefix_.pending().empty()) return take_prefix(buffers);
+        const asio::mutable_buffer target = detail::first_non_empty_buffer<asio::mutable_buffer>(buffers);
         if (target.size() == 0) return 0;
         return transfer_now(ec, [&](int descriptor) { return ::recv(descriptor, target.data(), target.size(), MSG_DONTWAIT); });
     }
@@ -129,7 +122,7 @@ public:
     template <class ConstBufferSequence>
     std::size_t write_some_now(const ConstBufferSequence& buffers, std::error_code& ec) {
         ec = {};
-        const asio::const_buffer source = first_non_empty<asio::const_buffer>(buffers);
+        const asio::const_buffer source = detail::first_non_empty_buffer<asio::const_buffer>(buffers);
         if (source.size() == 0) return 0;
         return transfer_now(ec, [&](int descriptor) {
             return ::send(descriptor, source.data(), source.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -137,11 +130,13 @@ public:
     }
 
 private:
-    template <class Buffer, class Buffers>
-    static Buffer first_non_empty(const Buffers& buffers) {
-        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
-            if (Buffer buffer(*it); buffer.size() != 0) return buffer;
-        return Buffer{};
+    /// Moves buffered bytes into `buffers`; how many.
+    template <class MutableBufferSequence>
+    std::size_t take_prefix(const MutableBufferSequence& buffers) {
+        const std::size_t n =
+            asio::buffer_copy(buffers, asio::buffer(prefix_.pending().data(), prefix_.pending().size()));
+        prefix_.consume(n);
+        return n;
     }
 
     /// One non-blocking system call on the socket: bytes moved, or the error (a receive of 0 is the

@@ -39,6 +39,19 @@
 
 namespace berth {
 
+namespace detail {
+
+/// The first non-empty buffer of a sequence (an empty one when there is none): what one non-blocking
+/// system call, or one call into the TLS library, moves.
+template <class Buffer, class Buffers>
+Buffer first_non_empty_buffer(const Buffers& buffers) {
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
+        if (Buffer buffer(*it); buffer.size() != 0) return buffer;
+    return Buffer{};
+}
+
+}  // namespace detail
+
 /// A server-side TLS stream over `Next`, a PrefixedStream (the socket plus the bytes already read).
 /// Not movable: the SSL object's BIO refers to it.
 template <class Next>
@@ -78,14 +91,14 @@ public:
 
     template <class MutableBufferSequence, class Token>
     auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
-        const auto first = first_buffer<asio::mutable_buffer>(buffers);
+        const auto first = detail::first_non_empty_buffer<asio::mutable_buffer>(buffers);
         return asio::async_compose<Token, void(std::error_code, std::size_t)>(
             Operation<Read, true>{this, Read{first}}, token, next_->next_layer());
     }
 
     template <class ConstBufferSequence, class Token>
     auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
-        const auto first = first_buffer<asio::const_buffer>(buffers);
+        const auto first = detail::first_non_empty_buffer<asio::const_buffer>(buffers);
         return asio::async_compose<Token, void(std::error_code, std::size_t)>(
             Operation<Write, true>{this, Write{first}}, token, next_->next_layer());
     }
@@ -96,7 +109,7 @@ public:
     /// handler, so a handler may call it and go on in the same call.
     template <class MutableBufferSequence>
     std::size_t read_some_now(const MutableBufferSequence& buffers, std::error_code& ec) {
-        return now(Read{first_buffer<asio::mutable_buffer>(buffers)}, ec);
+        return now(Read{detail::first_non_empty_buffer<asio::mutable_buffer>(buffers)}, ec);
     }
 
     /// Writes what can be written without waiting, from the first non-empty buffer, as read_some_now
@@ -104,7 +117,7 @@ public:
     /// for a write to be repeated with the same data).
     template <class ConstBufferSequence>
     std::size_t write_some_now(const ConstBufferSequence& buffers, std::error_code& ec) {
-        return now(Write{first_buffer<asio::const_buffer>(buffers)}, ec);
+        return now(Write{detail::first_non_empty_buffer<asio::const_buffer>(buffers)}, ec);
     }
 
     /// Sends close_notify (and flushes it); does not wait for the peer's. Completion: `void(std::error_code)`.
@@ -127,13 +140,6 @@ private:
         std::size_t bytes = 0;
     };
 
-    /// The first non-empty buffer of a sequence: one record's worth is what one call moves anyway.
-    template <class Buffer, class Buffers>
-    static Buffer first_buffer(const Buffers& buffers) {
-        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
-            if (Buffer buffer(*it); buffer.size() != 0) return buffer;
-        return Buffer{};
-    }
     static int clamp(std::size_t n) noexcept { return n > INT_MAX ? INT_MAX : static_cast<int>(n); }
 
     /// Turns the result of an SSL_* call into what to do next.
