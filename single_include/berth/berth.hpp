@@ -4794,29 +4794,197 @@ struct DefaultAcceptErrors {
 // itself does for a socket it opens. That state is Asio's implementation detail: the direct accept is
 // compiled only for the Asio versions and reactor it was checked against (1.22 with epoll) and falls
 // back to Asio's accept elsewhere, or when BERTH_ASIO_ACCEPT is defined.
+//
+// The same socket makes its first read wait without re-arming the reactor's registration when nothing
+// can have polled since the accept (detail/unpolled_wait.hpp).
 
 #include <asio/basic_stream_socket.hpp>
 #include <asio/error.hpp>
-#include <asio/version.hpp>
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/async_result.hpp>
 
+#include <cstdint>
 #include <system_error>
 #include <utility>
+
+// ---- berth/net/detail/asio_internals.hpp ----
+// Whether berth may use the parts of Asio's implementation it was checked against: the socket state
+// flags and the epoll reactor of Asio 1.22 on Linux. BERTH_DIRECT_ACCEPT is 1 there and 0 elsewhere, or
+// when BERTH_ASIO_ACCEPT is defined (the portable path through Asio's public interface only). Everything
+// that depends on it has a fallback that works on any Asio; docs/acceptor.md lists what it changes.
+
+#include <asio/detail/config.hpp>
+#include <asio/version.hpp>
 
 #if !defined(BERTH_ASIO_ACCEPT) && defined(__linux__) && ASIO_VERSION >= 102200 && ASIO_VERSION < 102300 && \
     defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT) && !defined(ASIO_DISABLE_EPOLL)
 #define BERTH_DIRECT_ACCEPT 1
+#else
+#define BERTH_DIRECT_ACCEPT 0
+#endif
+// ---- berth/net/detail/unpolled_wait.hpp ----
+// A read wait that costs no system call, for a socket registered with the reactor since it last polled.
+//
+// Asio's epoll reactor registers a socket edge-triggered. A wait (async_wait) cannot know whether a
+// readiness edge was already reported and consumed while nothing waited, so it re-arms the registration
+// with EPOLL_CTL_MOD first: one system call per wait, which a bare epoll loop does not make. A socket
+// registered during the current handler, on a context that only this thread runs, has had no edge
+// consumed: the reactor polls between handlers, and nobody else polls it. Its first readiness, even one
+// that came before the wait, is still to be reported, so the wait can simply join the reactor's queue.
+//
+// An UnpolledSpan marks that stretch: the acceptor opens one around its accepts when its sessions' context
+// is run by one thread and this is that thread, and each socket it accepts records the span's number. A
+// read wait on such a socket while that span is still open goes to the reactor as the operation below,
+// which says "not ready" when the reactor tries it speculatively at the start and "ready" when the
+// reactor performs it on an event; any other wait is Asio's. Asio forbids running a context from inside
+// one of its own handlers, so nothing polls while the span is open.
+//
+// This uses Asio's reactor interface (asio::detail), so it is compiled only with BERTH_DIRECT_ACCEPT.
+
+
+#if BERTH_DIRECT_ACCEPT
+
+#include <asio/detail/bind_handler.hpp>
+#include <asio/detail/fenced_block.hpp>
+#include <asio/detail/handler_alloc_helpers.hpp>
+#include <asio/detail/handler_cont_helpers.hpp>
+#include <asio/detail/handler_work.hpp>
+#include <asio/detail/memory.hpp>
+#include <asio/detail/reactor.hpp>
+#include <asio/detail/reactor_op.hpp>
+#include <asio/detail/scheduler.hpp>
+#include <asio/io_context.hpp>
+
+#include <cstdint>
+#include <system_error>
+#include <utility>
+
+namespace berth::detail {
+
+/// The stretch of one handler during which a reactor cannot poll (see above). Opened by constructing
+/// one; nested spans for the same reactor share the outer one's number.
+class UnpolledSpan {
+public:
+    /// Opens a span for `reactor`, or none when `reactor` is null or another reactor's span is open.
+    explicit UnpolledSpan(asio::detail::reactor* reactor) noexcept {
+        Current& current = current_span();
+        if (current.number != 0) {
+            if (current.reactor == reactor) number_ = current.number;
+            return;
+        }
+        if (reactor == nullptr) return;
+        current.number = ++last_number();
+        current.reactor = reactor;
+        number_ = current.number;
+        owner_ = true;
+    }
+    UnpolledSpan(const UnpolledSpan&) = delete;
+    UnpolledSpan& operator=(const UnpolledSpan&) = delete;
+    ~UnpolledSpan() {
+        if (owner_) current_span() = Current{};
+    }
+
+    /// The span's number, 0 when none was opened for this reactor. Sockets registered now record it.
+    [[nodiscard]] std::uint64_t number() const noexcept { return number_; }
+
+    /// The reactor of the span numbered `number` if that span is still open on this thread, else null.
+    [[nodiscard]] static asio::detail::reactor* open_reactor(std::uint64_t number) noexcept {
+        const Current& current = current_span();
+        return number != 0 && current.number == number ? current.reactor : nullptr;
+    }
+
+    /// Whether `context` is run by one thread only, as its concurrency hint promises (the same test Asio's
+    /// scheduler makes for its own one-thread shortcuts), so that a handler of it can open a span.
+    [[nodiscard]] static bool single_threaded(asio::io_context& context) {
+        const int hint = asio::use_service<asio::detail::scheduler>(context).concurrency_hint();
+        return hint == 1 || !ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint) ||
+               !ASIO_CONCURRENCY_HINT_IS_LOCKING(REACTOR_IO, hint);
+    }
+
+private:
+    struct Current {
+        std::uint64_t number = 0;
+        asio::detail::reactor* reactor = nullptr;
+    };
+    static Current& current_span() noexcept {
+        thread_local Current current;
+        return current;
+    }
+    static std::uint64_t& last_number() noexcept {
+        thread_local std::uint64_t last = 0;
+        return last;
+    }
+
+    std::uint64_t number_ = 0;
+    bool owner_ = false;
+};
+
+/// Asio's wait operation, except for how it answers the reactor's speculative try at the start.
+template <class Handler, class IoExecutor>
+class UnpolledReadWaitOp : public asio::detail::reactor_op {
+public:
+    ASIO_DEFINE_HANDLER_PTR(UnpolledReadWaitOp);
+
+    UnpolledReadWaitOp(Handler& handler, const IoExecutor& io_executor)
+        : reactor_op(std::error_code{}, &UnpolledReadWaitOp::perform_wait, &UnpolledReadWaitOp::complete_wait),
+          handler_(std::move(handler)), work_(handler_, io_executor) {}
+
+    /// Starts the wait on the reactor's read queue of the socket `descriptor` (registered in `data`).
+    static void start(asio::detail::reactor& reactor, int descriptor,
+                      asio::detail::reactor::per_descriptor_data& data, Handler& handler,
+                      const IoExecutor& io_executor) {
+        const bool is_continuation = asio_handler_cont_helpers::is_continuation(handler);
+        ptr p = {asio::detail::addressof(handler), ptr::allocate(handler), nullptr};
+        p.p = new (p.v) UnpolledReadWaitOp(handler, io_executor);
+        UnpolledReadWaitOp* op = p.p;
+        reactor.start_op(asio::detail::reactor::read_op, descriptor, data, op, is_continuation,
+                         /*allow_speculative=*/true);
+        p.v = p.p = nullptr;
+        // Only this thread runs the context, and it is here: the reactor has not performed the
+        // operation since, nor has the scheduler completed it.
+        op->starting_ = false;
+    }
+
+private:
+    static status perform_wait(reactor_op* base) {
+        return static_cast<UnpolledReadWaitOp*>(base)->starting_ ? not_done : done;
+    }
+
+    static void complete_wait(void* owner, asio::detail::operation* base, const std::error_code&, std::size_t) {
+        auto* op = static_cast<UnpolledReadWaitOp*>(base);
+        ptr p = {asio::detail::addressof(op->handler_), op, op};
+        asio::detail::handler_work<Handler, IoExecutor> work(std::move(op->work_));
+        // The handler moves out before the operation's memory goes back, which may belong to it.
+        asio::detail::binder1<Handler, std::error_code> bound(op->handler_, op->ec_);
+        p.h = asio::detail::addressof(bound.handler_);
+        p.reset();
+        if (owner) {
+            asio::detail::fenced_block fence(asio::detail::fenced_block::half);
+            work.complete(bound, bound.handler_);
+        }
+    }
+
+    Handler handler_;
+    asio::detail::handler_work<Handler, IoExecutor> work_;
+    bool starting_ = true;
+};
+
+}  // namespace berth::detail
+
+#endif  // BERTH_DIRECT_ACCEPT
+
+#if BERTH_DIRECT_ACCEPT
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-#else
-#define BERTH_DIRECT_ACCEPT 0
 #endif
 
 namespace berth {
 
-/// An accepted connection's socket. It is an asio::basic_stream_socket in every respect; the one
-/// addition is accept_from(), used by the acceptor.
+/// An accepted connection's socket. It is an asio::basic_stream_socket in every respect; the additions
+/// are accept_from(), used by the acceptor, and an async_wait that knows when a read wait needs no
+/// re-arming (it hides the base class's; called through the base class, the wait is Asio's own).
 ///
 /// With the direct accept the socket's descriptor is closed without being removed from the reactor
 /// first, as Asio does for sockets it opens itself: a handler that duplicates the descriptor (dup(2),
@@ -4836,8 +5004,10 @@ public:
     /// Takes one pending connection of `listening` (a non-blocking listening socket) into this closed
     /// socket, writing the peer's address into `peer`. Returns asio::error::would_block when none is
     /// pending; on any error this socket stays closed.
+    /// `unpolled_span` is the number of the detail::UnpolledSpan open around the call, or 0.
     template <class ListeningSocket>
-    std::error_code accept_from(ListeningSocket& listening, typename Protocol::endpoint& peer) {
+    std::error_code accept_from(ListeningSocket& listening, typename Protocol::endpoint& peer,
+                                std::uint64_t unpolled_span = 0) {
         socklen_t length = static_cast<socklen_t>(peer.capacity());
         int descriptor = -1;
         do {
@@ -4859,8 +5029,37 @@ public:
         auto& state = this->impl_.get_implementation().state_;
         state = static_cast<asio::detail::socket_ops::state_type>(
             (state | asio::detail::socket_ops::internal_non_blocking) & ~asio::detail::socket_ops::possible_dup);
+        unpolled_span_ = unpolled_span;
         return {};
     }
+#endif
+
+    /// asio::basic_socket::async_wait, except that a read wait on a socket accepted in the
+    /// detail::UnpolledSpan still open on this thread joins the reactor's queue without a system call.
+    template <class WaitToken = asio::default_completion_token_t<Executor>>
+    auto async_wait(typename base_type::wait_type what,
+                    WaitToken&& token = asio::default_completion_token_t<Executor>()) {
+        return asio::async_initiate<WaitToken, void(std::error_code)>(
+            [this](auto handler, typename base_type::wait_type wait) {
+#if BERTH_DIRECT_ACCEPT
+                // A wait that can be cancelled on its own is left to Asio, which wires that up.
+                if (wait == base_type::wait_read && !asio::get_associated_cancellation_slot(handler).is_connected()) {
+                    if (asio::detail::reactor* reactor = detail::UnpolledSpan::open_reactor(unpolled_span_)) {
+                        auto& impl = this->impl_.get_implementation();
+                        detail::UnpolledReadWaitOp<decltype(handler), Executor>::start(
+                            *reactor, impl.socket_, impl.reactor_data_, handler, this->impl_.get_executor());
+                        return;
+                    }
+                }
+#endif
+                base_type::async_wait(wait, std::move(handler));
+            },
+            token, what);
+    }
+
+private:
+#if BERTH_DIRECT_ACCEPT
+    std::uint64_t unpolled_span_ = 0;
 #endif
 };
 
@@ -7726,6 +7925,11 @@ public:
           permit_timer_(executor), listener_(&listener), policies_(&policies), shared_(&shared),
           plan_(std::move(plan)) {
         if constexpr (PolicyBundle::overload_type::waits_for_permit) shared.permits.add(*this);
+#if BERTH_DIRECT_ACCEPT
+        asio::io_context& sessions = session_executor_.context();
+        if (detail::UnpolledSpan::single_threaded(sessions))
+            unpolled_reactor_ = &asio::use_service<asio::detail::reactor>(sessions);
+#endif
     }
     BasicAcceptor(const BasicAcceptor&) = delete;
     BasicAcceptor& operator=(const BasicAcceptor&) = delete;
@@ -7915,7 +8119,11 @@ private:
             asio::post(executor_, [this, &handler] { accept_next(handler); });
             return;
         }
-        const std::error_code ec = next_->session.socket().accept_from(acceptor_, peer_endpoint_);
+        // On the one thread of the sessions' context, nothing polls its reactor until this returns: the
+        // sessions started here make their first read wait without re-arming (detail/unpolled_wait.hpp).
+        const detail::UnpolledSpan span(
+            unpolled_reactor_ != nullptr && session_executor_.running_in_this_thread() ? unpolled_reactor_ : nullptr);
+        const std::error_code ec = next_->session.socket().accept_from(acceptor_, peer_endpoint_, span.number());
         if (ec == asio::error::would_block) {
             accepted_in_turn_ = 0;
             acceptor_.async_wait(socket_acceptor_type::wait_read, [this, &handler](std::error_code error) {
@@ -8255,6 +8463,9 @@ private:
     endpoint_type peer_endpoint_;
     std::chrono::milliseconds pause_{0};
     unsigned accepted_in_turn_ = 0;  // accepts the direct accept made since it last gave way
+#if BERTH_DIRECT_ACCEPT
+    asio::detail::reactor* unpolled_reactor_ = nullptr;  // the sessions' reactor, when one thread runs it
+#endif
     std::atomic<bool> running_{false};
     state_type* registry_head_ = nullptr;
     std::atomic<std::size_t> registry_size_{0};

@@ -10,29 +10,34 @@
 // itself does for a socket it opens. That state is Asio's implementation detail: the direct accept is
 // compiled only for the Asio versions and reactor it was checked against (1.22 with epoll) and falls
 // back to Asio's accept elsewhere, or when BERTH_ASIO_ACCEPT is defined.
+//
+// The same socket makes its first read wait without re-arming the reactor's registration when nothing
+// can have polled since the accept (detail/unpolled_wait.hpp).
 
 #include <asio/basic_stream_socket.hpp>
 #include <asio/error.hpp>
-#include <asio/version.hpp>
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/async_result.hpp>
 
+#include <cstdint>
 #include <system_error>
 #include <utility>
 
-#if !defined(BERTH_ASIO_ACCEPT) && defined(__linux__) && ASIO_VERSION >= 102200 && ASIO_VERSION < 102300 && \
-    defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT) && !defined(ASIO_DISABLE_EPOLL)
-#define BERTH_DIRECT_ACCEPT 1
+#include "berth/net/detail/asio_internals.hpp"
+#include "berth/net/detail/unpolled_wait.hpp"
+
+#if BERTH_DIRECT_ACCEPT
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-#else
-#define BERTH_DIRECT_ACCEPT 0
 #endif
 
 namespace berth {
 
-/// An accepted connection's socket. It is an asio::basic_stream_socket in every respect; the one
-/// addition is accept_from(), used by the acceptor.
+/// An accepted connection's socket. It is an asio::basic_stream_socket in every respect; the additions
+/// are accept_from(), used by the acceptor, and an async_wait that knows when a read wait needs no
+/// re-arming (it hides the base class's; called through the base class, the wait is Asio's own).
 ///
 /// With the direct accept the socket's descriptor is closed without being removed from the reactor
 /// first, as Asio does for sockets it opens itself: a handler that duplicates the descriptor (dup(2),
@@ -52,8 +57,10 @@ public:
     /// Takes one pending connection of `listening` (a non-blocking listening socket) into this closed
     /// socket, writing the peer's address into `peer`. Returns asio::error::would_block when none is
     /// pending; on any error this socket stays closed.
+    /// `unpolled_span` is the number of the detail::UnpolledSpan open around the call, or 0.
     template <class ListeningSocket>
-    std::error_code accept_from(ListeningSocket& listening, typename Protocol::endpoint& peer) {
+    std::error_code accept_from(ListeningSocket& listening, typename Protocol::endpoint& peer,
+                                std::uint64_t unpolled_span = 0) {
         socklen_t length = static_cast<socklen_t>(peer.capacity());
         int descriptor = -1;
         do {
@@ -75,8 +82,37 @@ public:
         auto& state = this->impl_.get_implementation().state_;
         state = static_cast<asio::detail::socket_ops::state_type>(
             (state | asio::detail::socket_ops::internal_non_blocking) & ~asio::detail::socket_ops::possible_dup);
+        unpolled_span_ = unpolled_span;
         return {};
     }
+#endif
+
+    /// asio::basic_socket::async_wait, except that a read wait on a socket accepted in the
+    /// detail::UnpolledSpan still open on this thread joins the reactor's queue without a system call.
+    template <class WaitToken = asio::default_completion_token_t<Executor>>
+    auto async_wait(typename base_type::wait_type what,
+                    WaitToken&& token = asio::default_completion_token_t<Executor>()) {
+        return asio::async_initiate<WaitToken, void(std::error_code)>(
+            [this](auto handler, typename base_type::wait_type wait) {
+#if BERTH_DIRECT_ACCEPT
+                // A wait that can be cancelled on its own is left to Asio, which wires that up.
+                if (wait == base_type::wait_read && !asio::get_associated_cancellation_slot(handler).is_connected()) {
+                    if (asio::detail::reactor* reactor = detail::UnpolledSpan::open_reactor(unpolled_span_)) {
+                        auto& impl = this->impl_.get_implementation();
+                        detail::UnpolledReadWaitOp<decltype(handler), Executor>::start(
+                            *reactor, impl.socket_, impl.reactor_data_, handler, this->impl_.get_executor());
+                        return;
+                    }
+                }
+#endif
+                base_type::async_wait(wait, std::move(handler));
+            },
+            token, what);
+    }
+
+private:
+#if BERTH_DIRECT_ACCEPT
+    std::uint64_t unpolled_span_ = 0;
 #endif
 };
 

@@ -145,6 +145,11 @@ public:
           permit_timer_(executor), listener_(&listener), policies_(&policies), shared_(&shared),
           plan_(std::move(plan)) {
         if constexpr (PolicyBundle::overload_type::waits_for_permit) shared.permits.add(*this);
+#if BERTH_DIRECT_ACCEPT
+        asio::io_context& sessions = session_executor_.context();
+        if (detail::UnpolledSpan::single_threaded(sessions))
+            unpolled_reactor_ = &asio::use_service<asio::detail::reactor>(sessions);
+#endif
     }
     BasicAcceptor(const BasicAcceptor&) = delete;
     BasicAcceptor& operator=(const BasicAcceptor&) = delete;
@@ -334,7 +339,11 @@ private:
             asio::post(executor_, [this, &handler] { accept_next(handler); });
             return;
         }
-        const std::error_code ec = next_->session.socket().accept_from(acceptor_, peer_endpoint_);
+        // On the one thread of the sessions' context, nothing polls its reactor until this returns: the
+        // sessions started here make their first read wait without re-arming (detail/unpolled_wait.hpp).
+        const detail::UnpolledSpan span(
+            unpolled_reactor_ != nullptr && session_executor_.running_in_this_thread() ? unpolled_reactor_ : nullptr);
+        const std::error_code ec = next_->session.socket().accept_from(acceptor_, peer_endpoint_, span.number());
         if (ec == asio::error::would_block) {
             accepted_in_turn_ = 0;
             acceptor_.async_wait(socket_acceptor_type::wait_read, [this, &handler](std::error_code error) {
@@ -674,6 +683,9 @@ private:
     endpoint_type peer_endpoint_;
     std::chrono::milliseconds pause_{0};
     unsigned accepted_in_turn_ = 0;  // accepts the direct accept made since it last gave way
+#if BERTH_DIRECT_ACCEPT
+    asio::detail::reactor* unpolled_reactor_ = nullptr;  // the sessions' reactor, when one thread runs it
+#endif
     std::atomic<bool> running_{false};
     state_type* registry_head_ = nullptr;
     std::atomic<std::size_t> registry_size_{0};
