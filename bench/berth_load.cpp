@@ -11,6 +11,11 @@
 // Single-threaded and non-blocking (one epoll set); bounded in time (--seconds, a per-connection timeout, a
 // drain limit) and in count (--connections). Only loopback targets are accepted. Method and targets:
 // docs/performance.md.
+//
+// The rate modes take several targets (each --target with its own --server-pid, in order): connections then
+// go to the targets in turn, so every server is measured over the same seconds, under the same machine load,
+// connection by connection. On a shared machine whose speed drifts from second to second, that is the
+// steadiest comparison there is.
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -48,17 +53,22 @@ using berth_load::ProcessSample;
 
 enum class Mode : std::uint8_t { connect_rate, tls_rate, hold };
 
+struct Target {
+    sockaddr_storage address{};
+    socklen_t length = 0;
+    std::string text;
+    std::optional<long> server_pid;
+};
+
 struct Options {
     Mode mode = Mode::connect_rate;
-    sockaddr_storage target{};
-    socklen_t target_length = 0;
-    std::string target_text;
-    std::optional<long> server_pid;
+    std::vector<Target> targets;
     double seconds = 5;
     std::optional<std::uint64_t> connections;  ///< default depends on the mode
     std::optional<unsigned> concurrency;       ///< default depends on the mode
     bool tls = false;
     unsigned warmup = 16;
+    unsigned turn = 100;  ///< several targets: connections started to one before the next one's turn
     std::chrono::milliseconds timeout{5000};
 };
 
@@ -71,14 +81,19 @@ modes:
                  --seconds; server RSS growth per idle connection
 
 options:
-  --target HOST:PORT   loopback only: 127.0.0.0/8 or [::1]
-  --server-pid PID     the server to measure (/proc/PID/stat and /proc/PID/status); without it only rates
+  --target HOST:PORT   loopback only: 127.0.0.0/8 or [::1]. Rate modes: repeat it to load several servers
+                       at once, connections going to each in turn (at most 8)
+  --server-pid PID     the server to measure (/proc/PID/stat and /proc/PID/status); without it only rates.
+                       With several targets, one per target, in the same order
   --seconds S          rate modes: how long to run (default 5); hold: how long to hold (default 3); max 300
   --connections N      rate modes: stop after N connections (default: no limit but time); hold: how many
                        to hold (default 1000); max 1000000
   --concurrency C      connections in progress at once (default 8; hold: 64); max 10000
   --tls                hold: TLS 1.3 connections
   --warmup N           connections made and closed before the first sample (default 16)
+  --turn N             several targets: connections started to one target before the next one's turn
+                       (default 100: a few milliseconds, short against the machine's drift, long against
+                       the cost of the servers taking turns on one core)
   --timeout-ms MS      per connection, until the greeting is read (default 5000)
 
 The last line of output is machine-readable: RESULT key=value ...
@@ -95,7 +110,7 @@ std::optional<T> number(std::string_view text, T min, T max) {
 
 /// HOST:PORT with a numeric loopback host. The tool refuses anything else: it is for measuring one's own
 /// machine, never for loading someone else's.
-bool parse_target(std::string_view text, Options& options) {
+bool parse_target(std::string_view text, Target& target) {
     const auto colon = text.rfind(':');
     if (colon == std::string_view::npos) return false;
     const auto port = number<unsigned>(text.substr(colon + 1), 1, 65535);
@@ -108,18 +123,18 @@ bool parse_target(std::string_view text, Options& options) {
         if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &address.sin6_addr) != 1 ||
             !IN6_IS_ADDR_LOOPBACK(&address.sin6_addr))
             return false;
-        std::memcpy(&options.target, &address, sizeof address);
-        options.target_length = sizeof address;
+        std::memcpy(&target.address, &address, sizeof address);
+        target.length = sizeof address;
     } else {
         sockaddr_in address{};
         address.sin_family = AF_INET;
         address.sin_port = htons(static_cast<std::uint16_t>(*port));
         if (inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1 || (ntohl(address.sin_addr.s_addr) >> 24) != 127)
             return false;
-        std::memcpy(&options.target, &address, sizeof address);
-        options.target_length = sizeof address;
+        std::memcpy(&target.address, &address, sizeof address);
+        target.length = sizeof address;
     }
-    options.target_text = std::string(text);
+    target.text = std::string(text);
     return true;
 }
 
@@ -142,7 +157,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
     options.tls = options.mode == Mode::tls_rate;
     if (options.mode == Mode::hold) options.seconds = 3;
 
-    bool have_target = false;
+    std::vector<long> server_pids;
     for (int i = 2; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--tls") {
@@ -153,13 +168,14 @@ std::optional<Options> parse_options(int argc, char** argv) {
         if (i + 1 >= argc) return fail("an option is missing its value");
         const std::string_view value = argv[++i];
         if (arg == "--target") {
-            if (!parse_target(value, options))
+            Target target;
+            if (!parse_target(value, target))
                 return fail("--target must be a numeric loopback address and port: 127.0.0.1:PORT or [::1]:PORT");
-            have_target = true;
+            options.targets.push_back(std::move(target));
         } else if (arg == "--server-pid") {
             const auto pid = number<long>(value, 1, 1L << 30);
             if (!pid) return fail("--server-pid takes a process id");
-            options.server_pid = *pid;
+            server_pids.push_back(*pid);
         } else if (arg == "--seconds") {
             const auto seconds = number<unsigned>(value, 1, 300);
             if (!seconds) return fail("--seconds takes 1..300");
@@ -176,6 +192,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
             const auto count = number<unsigned>(value, 0, 10'000);
             if (!count) return fail("--warmup takes 0..10000");
             options.warmup = *count;
+        } else if (arg == "--turn") {
+            const auto count = number<unsigned>(value, 1, 1'000'000);
+            if (!count) return fail("--turn takes 1..1000000");
+            options.turn = *count;
         } else if (arg == "--timeout-ms") {
             const auto ms = number<unsigned>(value, 10, 60'000);
             if (!ms) return fail("--timeout-ms takes 10..60000");
@@ -184,7 +204,13 @@ std::optional<Options> parse_options(int argc, char** argv) {
             return fail("unknown option");
         }
     }
-    if (!have_target) return fail("--target is required");
+    if (options.targets.empty()) return fail("--target is required");
+    if (options.targets.size() > 8) return fail("at most 8 targets");
+    if (options.targets.size() > 1 && options.mode == Mode::hold) return fail("hold takes one target");
+    if (server_pids.size() > options.targets.size()) return fail("more --server-pid than --target");
+    if (options.targets.size() > 1 && !server_pids.empty() && server_pids.size() != options.targets.size())
+        return fail("with several targets, give one --server-pid per target or none");
+    for (std::size_t i = 0; i < server_pids.size(); ++i) options.targets[i].server_pid = server_pids[i];
     return options;
 }
 
@@ -207,6 +233,7 @@ std::unique_ptr<SSL_CTX, FreeContext> client_context() {
 struct Counts {
     std::uint64_t started = 0;
     std::uint64_t greeted = 0;  ///< connections that read their greeting line
+    std::vector<std::uint64_t> greeted_by_target;
     std::uint64_t failed = 0;
     std::uint64_t abandoned = 0;  ///< still in progress when the drain limit passed
     std::map<std::string, std::uint64_t> failures;
@@ -217,6 +244,7 @@ struct Connection {
     int fd = -1;
     SSL* ssl = nullptr;
     Phase phase = Phase::connecting;
+    std::uint8_t target = 0;  ///< index in Options::targets
     Clock::time_point started{};
     std::uint32_t events = 0;
     std::size_t index = 0;  ///< position in the engine's list of its phase (in progress, or held)
@@ -229,7 +257,9 @@ struct Connection {
 class Engine {
 public:
     Engine(const Options& options, SSL_CTX* tls, bool keep_after_greeting)
-        : options_(options), tls_(tls), keep_(keep_after_greeting), epoll_(epoll_create1(EPOLL_CLOEXEC)) {}
+        : options_(options), tls_(tls), keep_(keep_after_greeting), epoll_(epoll_create1(EPOLL_CLOEXEC)) {
+        counts_.greeted_by_target.assign(options.targets.size(), 0);
+    }
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
     ~Engine() {
@@ -289,6 +319,8 @@ private:
     std::vector<Connection*> held_;
     Counts counts_;
     std::uint32_t next_source_ = 0;
+    std::size_t next_target_ = 0;
+    unsigned started_in_turn_ = 0;
     std::string negotiated_;
 
     /// A thousand failures and more failures than greetings: the server is not there or refuses everything.
@@ -337,12 +369,19 @@ private:
     }
 
     bool start() {
-        const int family = options_.target.ss_family;
+        const std::size_t target_index = next_target_;
+        if (++started_in_turn_ >= options_.turn) {
+            started_in_turn_ = 0;
+            next_target_ = (next_target_ + 1) % options_.targets.size();
+        }
+        const Target& target = options_.targets[target_index];
+        const int family = target.address.ss_family;
         const int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) return note_start_failure("socket", errno);
         if (family == AF_INET) spread_source_address(fd);
         auto* c = new Connection;
         c->fd = fd;
+        c->target = static_cast<std::uint8_t>(target_index);
         c->started = Clock::now();
         c->index = in_progress_.size();
         in_progress_.push_back(c);
@@ -355,7 +394,7 @@ private:
             return false;
         }
         c->events = EPOLLOUT;
-        if (connect(fd, reinterpret_cast<const sockaddr*>(&options_.target), options_.target_length) == 0) {
+        if (connect(fd, reinterpret_cast<const sockaddr*>(&target.address), target.length) == 0) {
             connected(c);
         } else if (errno != EINPROGRESS) {
             fail(c, std::string("connect: ") + std::strerror(errno));
@@ -509,6 +548,7 @@ private:
 
     void greeted(Connection* c) {
         ++counts_.greeted;
+        ++counts_.greeted_by_target[c->target];
         if (!keep_) {
             if (c->ssl) SSL_shutdown(c->ssl);  // sends close_notify; the reply is not waited for
             release(c);
@@ -567,12 +607,18 @@ std::string_view mode_name(Mode mode) {
     return "?";
 }
 
-/// Samples the server, if one was named; prints why when it cannot.
-std::optional<ProcessSample> sample(const Options& options) {
-    if (!options.server_pid) return std::nullopt;
-    auto s = berth_load::sample_process(*options.server_pid);
-    if (!s) std::fprintf(stderr, "berth_load: cannot read /proc/%ld (is the server running?)\n", *options.server_pid);
+/// Samples the target's server, if one was named; prints why when it cannot.
+std::optional<ProcessSample> sample(const Target& target) {
+    if (!target.server_pid) return std::nullopt;
+    auto s = berth_load::sample_process(*target.server_pid);
+    if (!s) std::fprintf(stderr, "berth_load: cannot read /proc/%ld (is the server running?)\n", *target.server_pid);
     return s;
+}
+
+std::vector<std::optional<ProcessSample>> sample_all(const Options& options) {
+    std::vector<std::optional<ProcessSample>> samples;
+    for (const Target& target : options.targets) samples.push_back(sample(target));
+    return samples;
 }
 
 void print_failures(const Counts& counts) {
@@ -581,7 +627,36 @@ void print_failures(const Counts& counts) {
 }
 
 bool too_many_failures(const Counts& counts) {
-    return counts.greeted == 0 || (counts.failed + counts.abandoned) * 100 > counts.started;
+    if (counts.greeted == 0 || (counts.failed + counts.abandoned) * 100 > counts.started) return true;
+    return std::any_of(counts.greeted_by_target.begin(), counts.greeted_by_target.end(),
+                       [](std::uint64_t greeted) { return greeted == 0; });
+}
+
+/// One target's server CPU over the run, printed, and added to `result` (keys prefixed with `key_prefix`).
+/// False when the number cannot be trusted.
+bool report_server_cpu(const Target& target, const std::optional<ProcessSample>& before,
+                       const std::optional<ProcessSample>& after, std::uint64_t greeted_count, double elapsed,
+                       std::string_view per, const std::string& key_prefix, std::string& result) {
+    if (!target.server_pid) return true;
+    if (!before || !after) return false;
+    const double greeted = static_cast<double>(greeted_count);
+    const berth_load::CpuBetween cpu = berth_load::cpu_between(*before, *after);
+    const double per_connection_us = greeted > 0 ? cpu.seconds * 1e6 / greeted : 0.0;
+    std::printf("  server CPU%s%s: %.3f s (%s; %llu ticks in /proc/PID/stat), %.1f%% of one core; per %s: %.1f us\n",
+                key_prefix.empty() ? "" : " of ", key_prefix.empty() ? "" : target.text.c_str(), cpu.seconds,
+                cpu.exact ? "schedstat" : "ticks", static_cast<unsigned long long>(cpu.ticks),
+                elapsed > 0 ? cpu.seconds * 100 / elapsed : 0.0, per.data(), per_connection_us);
+    result += " " + key_prefix + "server_cpu_ticks=" + std::to_string(cpu.ticks) + " " + key_prefix +
+              "server_cpu_s=" + std::to_string(cpu.seconds) + " " + key_prefix +
+              "server_cpu_source=" + (cpu.exact ? "schedstat" : "ticks") + " " + key_prefix + "server_cpu_us_per_" +
+              std::string(per) + "=" + std::to_string(per_connection_us);
+    // A server that served hundreds of connections without a measurable microsecond of CPU is not the
+    // process that served them (a wrapper script, a parent that forked): refuse the number.
+    const bool trusted = cpu.seconds > 0 || greeted_count < 100;
+    if (!trusted)
+        std::fprintf(stderr, "berth_load: process %ld used no CPU for %llu connections: is it the server?\n",
+                     *target.server_pid, static_cast<unsigned long long>(greeted_count));
+    return trusted;
 }
 
 /// connect-rate and tls-rate.
@@ -594,7 +669,7 @@ int measure_rate(const Options& options, SSL_CTX* tls) {
     }
     Engine engine(options, tls, false);
     if (!engine.ready()) return 1;
-    const auto before = sample(options);
+    const auto before = sample_all(options);
     const double client_before = client_cpu_seconds();
     const auto start = Clock::now();
     const auto stop = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
@@ -604,13 +679,15 @@ int measure_rate(const Options& options, SSL_CTX* tls) {
     // The server closes each connection after reading the client's close; give it a moment to finish the
     // last ones, so their cost is counted.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const auto after = sample(options);
+    const auto after = sample_all(options);
 
     const Counts& counts = engine.counts();
     const double greeted = static_cast<double>(counts.greeted);
     const std::string_view per = options.mode == Mode::tls_rate ? "handshake" : "connection";
+    std::string targets_text;
+    for (const Target& target : options.targets) targets_text += (targets_text.empty() ? "" : ", ") + target.text;
     std::printf("%s against %s: %llu greeted, %llu failed, %llu abandoned in %.2f s (%.0f per second)\n",
-                mode_name(options.mode).data(), options.target_text.c_str(),
+                mode_name(options.mode).data(), targets_text.c_str(),
                 static_cast<unsigned long long>(counts.greeted), static_cast<unsigned long long>(counts.failed),
                 static_cast<unsigned long long>(counts.abandoned), elapsed, elapsed > 0 ? greeted / elapsed : 0.0);
     print_failures(counts);
@@ -623,22 +700,14 @@ int measure_rate(const Options& options, SSL_CTX* tls) {
                          " rate_per_s=" + std::to_string(elapsed > 0 ? greeted / elapsed : 0.0) +
                          " client_cpu_us_per_" + std::string(per) + "=" +
                          std::to_string(greeted > 0 ? client_cpu * 1e6 / greeted : 0.0);
-    bool sampled = !options.server_pid.has_value();
-    if (before && after) {
-        const berth_load::CpuBetween cpu = berth_load::cpu_between(*before, *after);
-        const double per_connection_us = greeted > 0 ? cpu.seconds * 1e6 / greeted : 0.0;
-        std::printf("  server CPU: %.3f s (%s; %llu ticks in /proc/PID/stat), %.1f%% of one core; per %s: %.1f us\n",
-                    cpu.seconds, cpu.exact ? "schedstat" : "ticks", static_cast<unsigned long long>(cpu.ticks),
-                    elapsed > 0 ? cpu.seconds * 100 / elapsed : 0.0, per.data(), per_connection_us);
-        result += " server_cpu_ticks=" + std::to_string(cpu.ticks) + " server_cpu_s=" + std::to_string(cpu.seconds) +
-                  " server_cpu_source=" + (cpu.exact ? "schedstat" : "ticks") + " server_cpu_us_per_" +
-                  std::string(per) + "=" + std::to_string(per_connection_us);
-        // A server that served hundreds of connections without a measurable microsecond of CPU is not the
-        // process that served them (a wrapper script, a parent that forked): refuse the number.
-        sampled = cpu.seconds > 0 || counts.greeted < 100;
-        if (!sampled)
-            std::fprintf(stderr, "berth_load: process %ld used no CPU for %llu connections: is it the server?\n",
-                         *options.server_pid, static_cast<unsigned long long>(counts.greeted));
+    bool sampled = true;
+    const bool several = options.targets.size() > 1;
+    for (std::size_t i = 0; i < options.targets.size(); ++i) {
+        // One target keeps the keys it always had; several get target<i>_ in front of theirs.
+        const std::string prefix = several ? "target" + std::to_string(i) + "_" : "";
+        if (several) result += " " + prefix + "greeted=" + std::to_string(counts.greeted_by_target[i]);
+        sampled = report_server_cpu(options.targets[i], before[i], after[i], counts.greeted_by_target[i], elapsed,
+                                    per, prefix, result) && sampled;
     }
     std::printf("%s\n", result.c_str());
     return too_many_failures(counts) || !sampled ? 1 : 0;
@@ -656,7 +725,8 @@ int measure_hold(const Options& options, SSL_CTX* tls) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     Engine engine(options, tls, true);
     if (!engine.ready()) return 1;
-    const auto before = sample(options);
+    const Target& target = options.targets.front();
+    const auto before = sample(target);
 
     // Opening is bounded by the per-connection timeout times the number of rounds of `concurrency`, and by
     // a minute in all.
@@ -664,22 +734,22 @@ int measure_hold(const Options& options, SSL_CTX* tls) {
     engine.run(count, start + std::chrono::seconds(60), start + std::chrono::seconds(62));
     const double opening = std::chrono::duration<double>(Clock::now() - start).count();
     const std::size_t held = engine.held();
-    const auto hold_start_sample = sample(options);
+    const auto hold_start_sample = sample(target);
     engine.idle(Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds)));
-    const auto after = sample(options);
+    const auto after = sample(target);
     const std::size_t still_held = engine.held();
     engine.close_all();
 
     const Counts& counts = engine.counts();
     std::printf("hold%s against %s: %zu of %llu connections open after %.2f s, %zu still open after %.0f s idle\n",
-                options.tls ? " (TLS 1.3)" : "", options.target_text.c_str(), held,
+                options.tls ? " (TLS 1.3)" : "", target.text.c_str(), held,
                 static_cast<unsigned long long>(count), opening, still_held, options.seconds);
     print_failures(counts);
     if (!engine.negotiated().empty()) std::printf("  negotiated: %s\n", engine.negotiated().c_str());
     std::string result = "RESULT mode=hold tls=" + std::string(options.tls ? "1" : "0") +
                          " requested=" + std::to_string(count) + " held=" + std::to_string(still_held) +
                          " failed=" + std::to_string(counts.failed) + " abandoned=" + std::to_string(counts.abandoned);
-    bool sampled = !options.server_pid.has_value();
+    bool sampled = !target.server_pid.has_value();
     if (before && after && hold_start_sample && still_held > 0) {
         const auto growth_kib = static_cast<long long>(after->rss_kib) - static_cast<long long>(before->rss_kib);
         const double per_connection = static_cast<double>(growth_kib) * 1024.0 / static_cast<double>(still_held);

@@ -2,8 +2,11 @@
 # berth serve next to the two yardsticks (bench/epoll_server, bench/tls_epoll_server), measured with
 # bench/berth_load in one run: rounds alternate between the servers, each server is pinned to one core and the
 # load tool to another, and the result is one table of ratios. A second copy of each yardstick is measured the
-# same way (an A/A comparison), so the table shows the noise floor next to the ratios. When the berth tool
-# has no `serve` command, only the yardsticks run. docs/performance.md explains the method and the targets.
+# same way (an A/A comparison), so the table shows the noise floor next to the ratios. Interleaved rounds then
+# load berth serve and both copies of a yardstick at once, a hundred connections to each in turn, so that all
+# three are measured over the same seconds: on a machine whose speed drifts, the steadiest of the ratios. When
+# the berth tool has no `serve` command, only the yardsticks run. docs/performance.md explains the method and
+# the targets.
 #
 # usage: bench/side_by_side.sh [--build-dir DIR] [--no-build] [--rounds N] [--seconds S] [--concurrency C]
 #                              [--hold-rounds N] [--hold-plain N] [--hold-tls N] [--hold-seconds S]
@@ -17,6 +20,12 @@
 #   --hold-rounds N   rounds of idle-connection runs (default 2; memory varies much less than time)
 #   --hold-plain N, --hold-tls N, --hold-seconds S
 #                     idle connections held (default 2000 and 1000) and for how long (default 2)
+#   --interleaved-rounds N
+#                     rounds of interleaved rate runs (default 5; 0 skips them): one plain and one TLS run each,
+#                     every run loading berth serve and both yardstick copies, --turn connections to each in turn
+#   --turn N          connections to one server before the next one's turn in the interleaved runs (default 100:
+#                     a few milliseconds; with turns of one connection the servers' switching on the shared core
+#                     costs all of them alike and pulls the ratios towards 1)
 #   --core-rounds N   rounds of the multi-core comparison (default 3; 0 skips it): berth serve with
 #                     --threads 2 and socket.reuse-port against --threads 1, neither pinned, plain connections at
 #                     concurrency 4x --concurrency; reports the rate and the server CPU per connection
@@ -39,6 +48,8 @@ hold_plain=2000
 hold_tls=1000
 hold_seconds=2
 core_rounds=3
+interleaved_rounds=5
+turn=100
 
 die() { echo "side_by_side: $*" >&2; exit 2; }
 positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 takes a positive whole number"; echo "$2"; }
@@ -55,11 +66,15 @@ while [[ $# -gt 0 ]]; do
     --hold-tls) hold_tls=$(positive "$1" "${2:-}"); shift 2 ;;
     --hold-seconds) hold_seconds=$(positive "$1" "${2:-}"); shift 2 ;;
     --core-rounds) [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--core-rounds takes a whole number"; core_rounds=$2; shift 2 ;;
+    --interleaved-rounds) [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--interleaved-rounds takes a whole number"
+      interleaved_rounds=$2; shift 2 ;;
+    --turn) turn=$(positive "$1" "${2:-}"); shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
-(( rounds <= 20 && hold_rounds <= 20 && core_rounds <= 20 && seconds <= 60 && hold_seconds <= 60 )) ||
+(( rounds <= 20 && hold_rounds <= 20 && core_rounds <= 20 && interleaved_rounds <= 20 && seconds <= 60 &&
+   hold_seconds <= 60 )) ||
   die "at most 20 rounds of 60 seconds: keep it bounded"
 
 # ---- build ----
@@ -223,6 +238,32 @@ measure() {
   printf '   %-16s %s\n' "$key" "$(grep -E 'server CPU:|server RSS:|negotiated:' <<<"$out" | sed 's/^ *//' | paste -sd ';' -)"
 }
 
+# measure_interleaved MODE "KEY PORT PID"...: one berth_load run loading every server given at once, --turn
+# connections to each in turn, in round $round; appends "interleaved-KEY ROUND RESULT..." per server to
+# $work/results, with the fields each server has in a run of its own.
+measure_interleaved() {
+  local mode=$1
+  shift
+  local keys=() targets=() names=() run key port pid out result i
+  for run in "$@"; do
+    read -r key port pid <<<"$run"
+    keys+=("$key")
+    targets+=(--target "127.0.0.1:$port" --server-pid "$pid")
+    names+=(-e "s/of 127\.0\.0\.1:$port:/of $key:/")
+  done
+  out=$(timeout --kill-after=5 $((seconds + 90)) "${client_pin[@]}" "$load" "$mode" "${targets[@]}" \
+          --seconds "$seconds" --concurrency "$concurrency" --turn "$turn" 2>&1) || {
+    echo "   interleaved ${keys[*]}: berth_load failed:"; tail -6 <<<"$out" | sed 's/^/     /'
+    return 0
+  }
+  result=$(grep '^RESULT ' <<<"$out" | tail -1)
+  for i in "${!keys[@]}"; do
+    echo "interleaved-${keys[$i]} $round $(tr ' ' '\n' <<<"$result" | sed -n "s/^target${i}_//p" | paste -sd ' ' -)" \
+      >>"$work/results"
+  done
+  grep -E 'server CPU of' <<<"$out" | sed "${names[@]}" -e 's/^ */   /'
+}
+
 # ratios NUMERATOR DENOMINATOR [DENOMINATOR2] FIELD: NUMERATOR's FIELD over DENOMINATOR's in each round (over
 # the mean of both denominators' when two are given), as "median (min-max, N rounds)".
 ratios() {
@@ -293,6 +334,17 @@ for round in $(seq "$rounds"); do
     unset -n runs
   done
 done
+if (( berth_up )); then
+  for round in $(seq "$interleaved_rounds"); do
+    echo "-- round $round of $interleaved_rounds: interleaved rates"
+    # The order of the targets rotates too, so that no server always starts the run.
+    plain_runs=("berth-plain $berth_plain $berth_pid" "epoll-a $epoll_a_port $epoll_a_pid" "epoll-b $epoll_b_port $epoll_b_pid")
+    tls_runs=("berth-tls $berth_tls $berth_pid" "tls-a $tls_a_port $tls_a_pid" "tls-b $tls_b_port $tls_b_pid")
+    first=$(((round - 1) % 3))
+    measure_interleaved connect-rate "${plain_runs[@]:$first}" "${plain_runs[@]:0:$first}"
+    measure_interleaved tls-rate "${tls_runs[@]:$first}" "${tls_runs[@]:0:$first}"
+  done
+fi
 stop_servers
 
 # The hold runs: a fresh server each time, so that memory freed by earlier connections cannot be reused and
@@ -352,6 +404,10 @@ echo "| CPU per plain connection, vs epoll_server | $(berth_or_pending ratios be
 echo "| CPU per TLS 1.3 handshake, vs tls_epoll_server | $(berth_or_pending ratios berth-tls tls-a server_cpu_us_per_handshake) | $(ratios tls-b tls-a server_cpu_us_per_handshake) | <= 1.10 |"
 echo "| CPU per plain connection, vs the mean of both epoll_server copies | $(berth_or_pending ratios berth-plain epoll-a epoll-b server_cpu_us_per_connection) | | <= 1.05 |"
 echo "| CPU per TLS 1.3 handshake, vs the mean of both tls_epoll_server copies | $(berth_or_pending ratios berth-tls tls-a tls-b server_cpu_us_per_handshake) | | <= 1.10 |"
+if (( interleaved_rounds > 0 )); then
+  echo "| CPU per plain connection, interleaved, vs the mean of both epoll_server copies | $(berth_or_pending ratios interleaved-berth-plain interleaved-epoll-a interleaved-epoll-b server_cpu_us_per_connection) | $(berth_or_pending ratios interleaved-epoll-b interleaved-epoll-a server_cpu_us_per_connection) | <= 1.05 |"
+  echo "| CPU per TLS 1.3 handshake, interleaved, vs the mean of both tls_epoll_server copies | $(berth_or_pending ratios interleaved-berth-tls interleaved-tls-a interleaved-tls-b server_cpu_us_per_handshake) | $(berth_or_pending ratios interleaved-tls-b interleaved-tls-a server_cpu_us_per_handshake) | <= 1.10 |"
+fi
 echo
 echo "| memory per idle connection (VmRSS growth, median of $hold_rounds) | berth serve | yardstick | target |"
 echo "|---|---|---|---|"
@@ -369,3 +425,7 @@ echo
 echo "Ratios are per round (adjacent runs), so machine load shared by both sides cancels; the A/A column is the"
 echo "noise floor: two copies of the same yardstick should read 1.000. The rows against the mean of both copies"
 echo "divide by the mean of the round's two yardstick runs, which halves the yardstick's share of the noise."
+if (( interleaved_rounds > 0 )); then
+  echo "The interleaved rows come from runs that load the three servers at once, $turn connections to each in"
+  echo "turn: every ratio compares the same seconds, so the machine's drift cancels almost entirely."
+fi
