@@ -57,12 +57,14 @@ namespace detail {
 template <class Protocol, class Permit>
 class SessionState final : public RefCounted {
 public:
-    static Ref<SessionState> create(const asio::any_io_executor& executor, ListenerRuntime& listener,
-                                    SessionServices& services, ServerShared& shared) {
+    using socket_type = typename BasicSession<Protocol>::socket_type;
+
+    static Ref<SessionState> create(socket_type&& socket, ListenerRuntime& listener, SessionServices& services,
+                                    ServerShared& shared) {
         using Pool = BlockPool<sizeof(SessionState), alignof(SessionState)>;
         void* memory = Pool::allocate();
         try {
-            return Ref<SessionState>(::new (memory) SessionState(executor, listener, services, shared));
+            return Ref<SessionState>(::new (memory) SessionState(std::move(socket), listener, services, shared));
         } catch (...) {
             Pool::deallocate(memory);
             throw;
@@ -90,9 +92,8 @@ public:
     SessionState* next = nullptr;
 
 private:
-    SessionState(const asio::any_io_executor& executor, ListenerRuntime& listener, SessionServices& services,
-                 ServerShared& shared)
-        : session(executor, listener.config, listener.tls_context ? &*listener.tls_context : nullptr, services, *this),
+    SessionState(socket_type&& socket, ListenerRuntime& listener, SessionServices& services, ServerShared& shared)
+        : session(std::move(socket), listener.config, listener.tls_context ? &*listener.tls_context : nullptr, services, *this),
           shared_(&shared) {}
 
     void destroy() noexcept override {
@@ -141,7 +142,8 @@ public:
                   detail::ListenerRuntime& listener, PolicyBundle& policies, detail::ServerShared& shared,
                   BindPlan plan)
         : executor_(executor), session_executor_(std::move(session_executor)),
-          strand_per_session_(strand_per_session), acceptor_(executor), backoff_timer_(executor),
+          strand_per_session_(strand_per_session), socket_prototype_(session_executor_), acceptor_(executor),
+          backoff_timer_(executor),
           permit_timer_(executor), listener_(&listener), policies_(&policies), shared_(&shared),
           plan_(std::move(plan)) {
         if constexpr (PolicyBundle::overload_type::waits_for_permit) shared.permits.add(*this);
@@ -305,9 +307,13 @@ private:
     // Callbacks rather than a coroutine: a connection costs a few hundred nanoseconds of this loop's
     // time, and every coroutine resumption and type-erased dispatch on the way is a measurable share.
 
-    asio::any_io_executor new_session_executor() const {
-        if (strand_per_session_) return asio::make_strand(session_executor_);
-        return session_executor_;
+    /// A closed socket for the next session: on a strand of its own, or a move from the prototype, which
+    /// leaves the prototype as it was (Asio: a moved-from socket is as if made anew with its executor)
+    /// without the look-up of the socket service that making a socket costs.
+    typename state_type::socket_type new_session_socket() {
+        using socket_type = typename state_type::socket_type;
+        if (strand_per_session_) return socket_type(asio::make_strand(session_executor_));
+        return socket_type(std::move(socket_prototype_));
     }
 
     template <class Handler>
@@ -315,7 +321,7 @@ private:
         if (stopping_) return loop_ended();
         std::error_code ec;
         try {
-            if (!next_) next_ = state_type::create(new_session_executor(), *listener_, *this, *shared_);
+            if (!next_) next_ = state_type::create(new_session_socket(), *listener_, *this, *shared_);
         } catch (const std::bad_alloc&) {
             ec = std::make_error_code(std::errc::not_enough_memory);
         }
@@ -668,6 +674,7 @@ private:
     Executor executor_;
     asio::io_context::executor_type session_executor_;
     bool strand_per_session_;
+    typename state_type::socket_type socket_prototype_;  // closed; see new_session_socket()
     socket_acceptor_type acceptor_;
     asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>
         backoff_timer_;

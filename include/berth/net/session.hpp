@@ -63,9 +63,10 @@ public:
     using socket_type = BasicAcceptedSocket<Protocol, executor_type>;
     using stream_type = SessionStream<socket_type>;
 
-    BasicSession(const executor_type& executor, const ResolvedListener& listener, asio::ssl::context* tls_context,
+    /// `socket` is the session's socket, closed until the acceptor accepts into it.
+    BasicSession(socket_type&& socket, const ResolvedListener& listener, asio::ssl::context* tls_context,
                  detail::SessionServices& services, detail::RefCounted& owner)
-        : stream_(executor), listener_(&listener), tls_context_(tls_context),
+        : stream_(std::move(socket)), listener_(&listener), tls_context_(tls_context),
           services_(&services), owner_(&owner) {}
     BasicSession(const BasicSession&) = delete;
     BasicSession& operator=(const BasicSession&) = delete;

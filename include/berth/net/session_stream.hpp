@@ -75,6 +75,8 @@ public:
     using lowest_layer_type = typename Socket::lowest_layer_type;
 
     explicit PrefixedStream(const executor_type& executor) : socket_(executor) {}
+    /// Takes `socket` over (a closed socket, or a connected one).
+    explicit PrefixedStream(Socket&& socket) : socket_(std::move(socket)) {}
 
     executor_type get_executor() noexcept { return socket_.get_executor(); }
     Socket& next_layer() noexcept { return socket_; }
@@ -176,6 +178,7 @@ public:
     using lowest_layer_type = typename Socket::lowest_layer_type;
 
     explicit SessionStream(const executor_type& executor) : plain_(executor) {}
+    explicit SessionStream(Socket&& socket) : plain_(std::move(socket)) {}
     SessionStream(const SessionStream&) = delete;
     SessionStream& operator=(const SessionStream&) = delete;
 
