@@ -104,6 +104,19 @@ struct OneThreadAccept {
         });
     }
 
+    std::optional<std::error_code> waited;  // the result of the read wait wait_readable() started
+
+    /// Starts a read wait on the accepted socket; its result goes to `waited` (reset it first to wait
+    /// again).
+    void wait_readable() {
+        socket.async_wait(Socket::wait_read, [this](std::error_code ec) { waited = ec; });
+    }
+
+    /// Runs the context until the read wait completed, for at most 5 s.
+    bool run_until_waited() {
+        return run_until([this] { return waited.has_value(); });
+    }
+
     /// Runs the context for `duration` (the reactor polls many times meanwhile).
     void run_for(std::chrono::milliseconds duration) {
         context.restart();
@@ -163,21 +176,20 @@ TEST_CASE("a context's concurrency hint decides whether it is run by one thread"
     CHECK_FALSE(detail::UnpolledSpan::single_threaded(unspecified));
 }
 
-TEST_CASE("the first read wait after an accept completes when data comes, without re-arming",
+TEST_CASE("the first read wait after an accept completes when data comes and does not re-arm",
           "[net][accept][unpolled]") {
     OneThreadAccept setup;
-    std::optional<std::error_code> waited;
     int modifications_at_wait = -1;
     setup.accept_in_span([&] {
-        setup.socket.async_wait(Socket::wait_read, [&](std::error_code ec) { waited = ec; });
+        setup.wait_readable();
         modifications_at_wait = setup.socket_modifications();
     });
     // Nothing to read yet: the wait must still be pending after the reactor has polled a few times.
     setup.run_for(100ms);
-    CHECK_FALSE(waited.has_value());
+    CHECK_FALSE(setup.waited.has_value());
     REQUIRE(setup.client.send("x"));
-    REQUIRE(setup.run_until([&] { return waited.has_value(); }));
-    CHECK_FALSE(*waited);
+    REQUIRE(setup.run_until_waited());
+    CHECK_FALSE(*setup.waited);
 #if BERTH_TEST_COUNTS_EPOLL_CTL
     CHECK(modifications_at_wait == 0);
     CHECK(setup.socket_modifications() == 0);
@@ -185,13 +197,13 @@ TEST_CASE("the first read wait after an accept completes when data comes, withou
     // A wait made later, from another handler, is Asio's own: it re-arms.
     char byte = 0;
     CHECK(setup.socket.read_some(asio::buffer(&byte, 1)) == 1);
-    waited.reset();
+    setup.waited.reset();
     asio::post(setup.context, [&] {
-        setup.socket.async_wait(Socket::wait_read, [&](std::error_code ec) { waited = ec; });
+        setup.wait_readable();
     });
     REQUIRE(setup.client.send("y"));
-    REQUIRE(setup.run_until([&] { return waited.has_value(); }));
-    CHECK_FALSE(*waited);
+    REQUIRE(setup.run_until_waited());
+    CHECK_FALSE(*setup.waited);
     CHECK(setup.socket_modifications() == 1);
 #endif
 }
@@ -201,12 +213,9 @@ TEST_CASE("the first read wait completes at once for data that came before the a
     // The registration's first edge reports what is already there, so the wait needs no re-arming.
     OneThreadAccept setup;
     REQUIRE(setup.client.send("early"));
-    std::optional<std::error_code> waited;
-    setup.accept_in_span([&] {
-        setup.socket.async_wait(Socket::wait_read, [&](std::error_code ec) { waited = ec; });
-    });
-    REQUIRE(setup.run_until([&] { return waited.has_value(); }));
-    CHECK_FALSE(*waited);
+    setup.accept_in_span([&] { setup.wait_readable(); });
+    REQUIRE(setup.run_until_waited());
+    CHECK_FALSE(*setup.waited);
     char bytes[8] = {};
     CHECK(setup.socket.read_some(asio::buffer(bytes)) == 5);
 }
@@ -214,28 +223,24 @@ TEST_CASE("the first read wait completes at once for data that came before the a
 TEST_CASE("the first read wait completes for data that came between the accept and the wait",
           "[net][accept][unpolled]") {
     OneThreadAccept setup;
-    std::optional<std::error_code> waited;
     setup.accept_in_span([&] {
         REQUIRE(setup.client.send("between"));
         // Let the bytes reach the accepted socket before the wait starts.
         REQUIRE(eventually([&] { return setup.socket.available() == 7; }));
-        setup.socket.async_wait(Socket::wait_read, [&](std::error_code ec) { waited = ec; });
+        setup.wait_readable();
     });
-    REQUIRE(setup.run_until([&] { return waited.has_value(); }));
-    CHECK_FALSE(*waited);
+    REQUIRE(setup.run_until_waited());
+    CHECK_FALSE(*setup.waited);
 }
 
 TEST_CASE("the first read wait completes when the client closes", "[net][accept][unpolled]") {
     OneThreadAccept setup;
-    std::optional<std::error_code> waited;
-    setup.accept_in_span([&] {
-        setup.socket.async_wait(Socket::wait_read, [&](std::error_code ec) { waited = ec; });
-    });
+    setup.accept_in_span([&] { setup.wait_readable(); });
     setup.run_for(50ms);
-    CHECK_FALSE(waited.has_value());
+    CHECK_FALSE(setup.waited.has_value());
     setup.client.close();
-    REQUIRE(setup.run_until([&] { return waited.has_value(); }));
-    CHECK_FALSE(*waited);
+    REQUIRE(setup.run_until_waited());
+    CHECK_FALSE(*setup.waited);
     char byte = 0;
     std::error_code ec;
     CHECK(setup.socket.read_some(asio::buffer(&byte, 1), ec) == 0);
@@ -246,22 +251,19 @@ TEST_CASE("a pending first read wait ends with operation_aborted on cancel and o
           "[net][accept][unpolled]") {
     for (const bool close : {false, true}) {
         OneThreadAccept setup;
-        std::optional<std::error_code> waited;
-        setup.accept_in_span([&] {
-            setup.socket.async_wait(Socket::wait_read, [&](std::error_code ec) { waited = ec; });
-        });
+            setup.accept_in_span([&] { setup.wait_readable(); });
         setup.run_for(50ms);
-        REQUIRE_FALSE(waited.has_value());
+        REQUIRE_FALSE(setup.waited.has_value());
         asio::post(setup.context, [&] {
             if (close) setup.socket.close();
             else setup.socket.cancel();
         });
-        REQUIRE(setup.run_until([&] { return waited.has_value(); }));
-        CHECK(*waited == asio::error::operation_aborted);
+        REQUIRE(setup.run_until_waited());
+        CHECK(*setup.waited == asio::error::operation_aborted);
     }
 }
 
-TEST_CASE("a write wait, or a read wait outside the span, is Asio's own", "[net][accept][unpolled]") {
+TEST_CASE("a write wait after an accept is Asio's own", "[net][accept][unpolled]") {
     OneThreadAccept setup;
     std::optional<std::error_code> writable;
     setup.accept_in_span([&] {
