@@ -34,7 +34,7 @@
 # ECDSA P-256 certificate of its own making, the same kind the TLS yardstick makes. BERTH_SERVE_ARGS adds
 # arguments (for example "--threads 2").
 # BERTH_JOBS sets the build's parallelism (default 2). With the defaults the whole run, build excepted, takes
-# about two minutes with berth serve and one without.
+# about three minutes with berth serve and one without.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
