@@ -93,7 +93,8 @@ public:
 
 private:
     SessionState(socket_type&& socket, ListenerRuntime& listener, SessionServices& services, ServerShared& shared)
-        : session(std::move(socket), listener.config, listener.tls_context ? &*listener.tls_context : nullptr, services, *this),
+        : session(std::move(socket), listener.config, listener.tls_context ? &*listener.tls_context : nullptr,
+                  services, *this),
           shared_(&shared) {}
 
     void destroy() noexcept override {
@@ -143,9 +144,8 @@ public:
                   BindPlan plan)
         : executor_(executor), session_executor_(std::move(session_executor)),
           strand_per_session_(strand_per_session), socket_prototype_(session_executor_), acceptor_(executor),
-          backoff_timer_(executor),
-          permit_timer_(executor), listener_(&listener), policies_(&policies), shared_(&shared),
-          plan_(std::move(plan)) {
+          backoff_timer_(executor), permit_timer_(executor), listener_(&listener), policies_(&policies),
+          shared_(&shared), plan_(std::move(plan)) {
         if constexpr (PolicyBundle::overload_type::waits_for_permit) shared.permits.add(*this);
 #if BERTH_DIRECT_ACCEPT
         asio::io_context& sessions = session_executor_.context();
