@@ -12,8 +12,9 @@ option(BERTH_BUILD_CLI_NET "Link the berth tool with berth::net so that 'berth s
 option(BERTH_INSTALL "Generate install rules and the CMake package (find_package(berth))" ${PROJECT_IS_TOP_LEVEL})
 option(BERTH_NET "Provide berth::net (needs standalone Asio and the TLS backend)" ON)
 option(BERTH_WERROR "Turn compiler warnings into errors on berth's own targets" OFF)
-option(BERTH_ASIO_ACCEPT "Accept with Asio's async_accept instead of accept4 and adoption (the portable path \
-berth takes anyway where the direct accept was not checked; see include/berth/net/accepted_socket.hpp)" OFF)
+option(BERTH_ASIO_ACCEPT "Use Asio's public interface only: async_accept instead of accept4 and adoption, and Asio's \
+own waits (the portable path berth takes anyway where Asio's internals were not checked; see \
+include/berth/net/detail/asio_internals.hpp)" OFF)
 
 set(BERTH_TLS_BACKEND "BoringSSL" CACHE STRING "TLS library behind berth::net: BoringSSL or OpenSSL")
 set_property(CACHE BERTH_TLS_BACKEND PROPERTY STRINGS BoringSSL OpenSSL)
