@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "net/support/net_test_support.hpp"
 
@@ -316,16 +317,22 @@ int modifications_seen_by_server(const SocketAddr& address) {
     return std::stoi(received.substr(at + 5));
 }
 
+/// Serves five sessions of GreetWaitAnswer on `listener` and returns what each saw (-1: the exchange failed).
+std::vector<int> modifications_in_five_sessions(const ResolvedListener& listener, const ServerOptions& options) {
+    Server server({listener}, options);
+    server.bind();
+    server.start(GreetWaitAnswer{});
+    const SocketAddr address = *server.local_address(listener.name);
+    std::vector<int> seen;
+    for (int round = 0; round < 5; ++round) seen.push_back(modifications_seen_by_server(address));
+    return seen;
+}
+
 }  // namespace
 
 TEST_CASE("a one-thread server's sessions make their first read wait without re-arming",
           "[net][accept][unpolled]") {
-    Server server({make_listener("one", {"127.0.0.1:0"})}, ServerOptions{});
-    server.bind();
-    server.start(GreetWaitAnswer{});
-    const SocketAddr address = *server.local_address("one");
-    for (int round = 0; round < 5; ++round) {
-        const int seen = modifications_seen_by_server(address);
+    for (const int seen : modifications_in_five_sessions(make_listener("one", {"127.0.0.1:0"}), ServerOptions{})) {
         REQUIRE(seen >= 0);
         if (BERTH_TEST_COUNTS_EPOLL_CTL) CHECK(seen == 0);
     }
@@ -334,12 +341,7 @@ TEST_CASE("a one-thread server's sessions make their first read wait without re-
 TEST_CASE("sessions on a context several threads run make Asio's wait", "[net][accept][unpolled]") {
     auto listener = make_listener("shared", {"127.0.0.1:0"});
     listener.socket_reuse_port = false;  // two threads share one context instead of one each
-    Server server({listener}, ServerOptions{.threads = 2});
-    server.bind();
-    server.start(GreetWaitAnswer{});
-    const SocketAddr address = *server.local_address("shared");
-    for (int round = 0; round < 5; ++round) {
-        const int seen = modifications_seen_by_server(address);
+    for (const int seen : modifications_in_five_sessions(listener, ServerOptions{.threads = 2})) {
         REQUIRE(seen >= 0);
         if (BERTH_TEST_COUNTS_EPOLL_CTL) CHECK(seen >= 1);  // re-armed: another thread may have polled
     }
