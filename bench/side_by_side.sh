@@ -252,7 +252,7 @@ measure_interleaved() {
     names+=(-e "s/of 127\.0\.0\.1:$port:/of $key:/")
   done
   out=$(timeout --kill-after=5 $((seconds + 90)) "${client_pin[@]}" "$load" "$mode" "${targets[@]}" \
-          --seconds "$seconds" --concurrency "$concurrency" --turn "$turn" 2>&1) || {
+          "${rate_args[@]}" --turn "$turn" 2>&1) || {
     echo "   interleaved ${keys[*]}: berth_load failed:"; tail -6 <<<"$out" | sed 's/^/     /'
     return 0
   }
