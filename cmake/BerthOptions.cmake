@@ -12,9 +12,9 @@ option(BERTH_BUILD_CLI_NET "Link the berth tool with berth::net so that 'berth s
 option(BERTH_INSTALL "Generate install rules and the CMake package (find_package(berth))" ${PROJECT_IS_TOP_LEVEL})
 option(BERTH_NET "Provide berth::net (needs standalone Asio and the TLS backend)" ON)
 option(BERTH_WERROR "Turn compiler warnings into errors on berth's own targets" OFF)
-option(BERTH_ASIO_ACCEPT "Use Asio's public interface only: async_accept instead of accept4 and adoption, and Asio's \
-own waits (the portable path berth takes anyway where Asio's internals were not checked; see \
-include/berth/net/detail/asio_internals.hpp)" OFF)
+option(BERTH_ASIO_INTERNALS "Opt in to the parts of Asio 1.22's implementation berth was checked against (accept4 and \
+adoption, the first read wait without re-arming); refused at compile time on any other Asio. See \
+include/berth/net/detail/asio_internals.hpp" OFF)
 
 set(BERTH_TLS_BACKEND "BoringSSL" CACHE STRING "TLS library behind berth::net: BoringSSL or OpenSSL")
 set_property(CACHE BERTH_TLS_BACKEND PROPERTY STRINGS BoringSSL OpenSSL)

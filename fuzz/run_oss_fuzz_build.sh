@@ -18,11 +18,12 @@ keep_work=0
 cleanup() { if [ "$keep_work" -eq 0 ]; then rm -rf "$work"; fi; }
 trap cleanup EXIT
 
-# The variables OSS-Fuzz's compile step gives build.sh. -fno-sanitize=function: clang 14 cannot compile
-# coroutines with it (see cmake/BerthCompilerFlags.cmake); OSS-Fuzz's newer clang does not need this.
+# The variables OSS-Fuzz's compile step gives build.sh. -fno-sanitize=function only for clang 14, which cannot
+# compile coroutines with it (see cmake/BerthCompilerFlags.cmake); OSS-Fuzz's newer clang keeps it on.
 export CC=${CC:-clang-14}
 export CXX=${CXX:-clang++-14}
-sanitizers="-fsanitize=address,undefined -fno-sanitize=function -fno-sanitize-recover=all"
+sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all"
+if "$CXX" --version | grep -q 'clang version 14\.'; then sanitizers+=" -fno-sanitize=function"; fi
 export CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only $sanitizers -fsanitize=fuzzer-no-link"
 export CXXFLAGS="$CFLAGS"
 export LIB_FUZZING_ENGINE="-fsanitize=fuzzer"
@@ -39,6 +40,8 @@ option() {  # option <file.options> <key>: a value of the [libfuzzer] section, o
 }
 
 failed=0
+passed_count=0
+failed_count=0
 for fuzzer in "$OUT"/*_fuzzer; do
   name=$(basename "$fuzzer")
   seeds="$work/seeds/$name"
@@ -59,14 +62,17 @@ for fuzzer in "$OUT"/*_fuzzer; do
   # The fresh work folder comes first: libFuzzer writes new inputs into its first corpus folder.
   if "$fuzzer" "${args[@]}" "$corpus" "$seeds" > "$work/$name.log" 2>&1; then
     grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$work/$name.log" | sed 's/^/   /'
+    passed_count=$((passed_count + 1))
   else
     failed=1
+    failed_count=$((failed_count + 1))
     keep_work=1
     echo "   FAILED; last lines of $work/$name.log:"
     tail -n 30 "$work/$name.log" | sed 's/^/   /'
   fi
 done
 
+echo "fuzzers: $passed_count passed, $failed_count failed"
 if [ "$failed" -ne 0 ]; then
   echo "some fuzzers failed; their logs and crash inputs are in $work"
   exit 1

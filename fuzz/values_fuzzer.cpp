@@ -16,7 +16,7 @@
 
 namespace {
 
-// quoted() cuts echoed input at 64 bytes, so a message never needs to grow with the input.
+// quote_text() cuts echoed input at 64 bytes, so a message never needs to grow with the input.
 constexpr std::size_t max_message_bytes = 1024;
 
 void check_refusal(const berth::ValueError& error, std::string_view code_prefix, std::string_view text) {

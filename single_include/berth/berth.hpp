@@ -255,7 +255,7 @@ inline std::string without_ascii_space(std::string_view s) {
 
 /// The input as it may appear inside a one-line message: in backticks, bytes outside printable
 /// ASCII as \xNN, cut after `max_bytes` so a 10 MB input cannot produce a 40 MB message.
-inline std::string quoted(std::string_view text, std::size_t max_bytes = 64) {
+inline std::string quote_text(std::string_view text, std::size_t max_bytes = 64) {
     constexpr char hex[] = "0123456789abcdef";
     std::string out = "`";
     const std::size_t shown = text.size() < max_bytes ? text.size() : max_bytes;
@@ -383,12 +383,12 @@ inline ValueError duration_error(std::string code, std::string message, std::str
 
 inline ValueError out_of_range(std::string_view text) {
     return duration_error("duration.out-of-range",
-                          quoted(text) + " is more than 18446744073709551615 milliseconds (about 584 million years)",
+                          quote_text(text) + " is more than 18446744073709551615 milliseconds (about 584 million years)",
                           "use a smaller duration");
 }
 
 inline ValueError diagnose_duration(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     if (text.empty()) return duration_error("duration.invalid", "the duration is empty", "write e.g. `30s` or `1m`");
     if (contains_ascii_space(text)) {
         auto fixed = Duration::parse(without_ascii_space(text));  // no whitespace left: no further recursion
@@ -425,7 +425,7 @@ inline ValueError diagnose_duration(std::string_view text) {
                                       "write a number, then the unit, e.g. `30s`");
             const std::size_t where = at < text.size() ? at : text.size() - 1;
             return duration_error("duration.invalid",
-                                  quoted(text.substr(where, 1)) + " is not allowed in duration " + shown,
+                                  quote_text(text.substr(where, 1)) + " is not allowed in duration " + shown,
                                   "write digits, then one unit, e.g. `30s`");
         }
         piece.unit = span_of(is_ascii_alpha);
@@ -443,7 +443,7 @@ inline ValueError diagnose_duration(std::string_view text) {
                 if (const auto total = scaled_decimal(piece.whole, *alias))
                     hint = "write `" + Duration::from_milliseconds(*total).to_string() + "`; " + hint;
             }
-            return duration_error("duration.unknown-unit", "unknown unit " + quoted(piece.unit) + " in " + shown,
+            return duration_error("duration.unknown-unit", "unknown unit " + quote_text(piece.unit) + " in " + shown,
                                   std::move(hint));
         }
         if (piece.has_point) {
@@ -1045,7 +1045,7 @@ constexpr bool looks_like_host_name(std::string_view text) noexcept {
 }
 
 inline AddressDiagnosis diagnose_dotted_decimal(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     std::array<std::string_view, 4> parts{};
     std::size_t count = 0;
     std::string_view rest = text;
@@ -1071,25 +1071,25 @@ inline AddressDiagnosis diagnose_dotted_decimal(std::string_view text) {
         unsigned value = 0;
         for (char c : digits.substr(0, 4)) value = value * 10 + static_cast<unsigned>(c - '0');
         if (value > 255)
-            return {AddressProblem::other, "octet " + quoted(parts[i]) + " of " + shown + " is greater than 255", {}};
+            return {AddressProblem::other, "octet " + quote_text(parts[i]) + " of " + shown + " is greater than 255", {}};
         octets[i] = static_cast<std::uint8_t>(value);
     }
     if (!first_with_leading_zero.empty())
         return {AddressProblem::leading_zero,
-                "octet " + quoted(first_with_leading_zero) + " of " + shown +
+                "octet " + quote_text(first_with_leading_zero) + " of " + shown +
                     " has a leading zero, which some tools read as octal, so it is ambiguous and rejected",
                 format_ipv4(octets)};
     return {AddressProblem::other, shown + " is not an IPv4 address", {}};
 }
 
 inline AddressDiagnosis diagnose_colon_hex(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     const auto fail = [&](std::string why) {
         return AddressDiagnosis{AddressProblem::other, shown + " is not an IPv6 address: " + std::move(why), {}};
     };
     for (char c : text)
         if (!is_ascii_hex_digit(c) && c != ':' && c != '.')
-            return fail(quoted(std::string_view(&c, 1)) + " is not a hexadecimal digit");
+            return fail(quote_text(std::string_view(&c, 1)) + " is not a hexadecimal digit");
     if (text.find(":::") != std::string_view::npos) return fail("three colons in a row");
     const std::size_t double_colon = text.find("::");
     const bool compressed = double_colon != std::string_view::npos;
@@ -1108,10 +1108,10 @@ inline AddressDiagnosis diagnose_colon_hex(std::string_view text) {
         const bool last = colon == std::string_view::npos;
         if (group.find('.') != std::string_view::npos) {
             if (!last) return fail("an embedded IPv4 part may only come last");
-            if (!read_whole_ipv4(group)) return fail("its IPv4 part " + quoted(group) + " is not a valid IPv4 address");
+            if (!read_whole_ipv4(group)) return fail("its IPv4 part " + quote_text(group) + " is not a valid IPv4 address");
             groups += 2;
         } else if (group.size() > 4) {
-            return fail("group " + quoted(group) + " has more than four hexadecimal digits");
+            return fail("group " + quote_text(group) + " has more than four hexadecimal digits");
         } else if (!group.empty()) {
             ++groups;
         }
@@ -1126,7 +1126,7 @@ inline AddressDiagnosis diagnose_colon_hex(std::string_view text) {
 
 /// Why `text` is not an IP address (the caller has checked that it is not one).
 inline AddressDiagnosis diagnose_address(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     if (text.empty()) return {AddressProblem::other, "the address is empty", {}};
     if (contains_ascii_space(text)) {
         const auto fixed = read_whole_ip(without_ascii_space(text));
@@ -1299,7 +1299,7 @@ inline std::string IpMask::to_string() const {
 
 inline Parsed<IpMask> IpMask::parse(std::string_view text) {
     const std::string_view trimmed = detail::trim_ascii_space(text);
-    const std::string shown = detail::quoted(trimmed);
+    const std::string shown = detail::quote_text(trimmed);
     if (trimmed.empty())
         return detail::mask_error("ip-mask.invalid", "the network is empty",
                                   "write an address such as `192.0.2.10` or a network such as `10.0.0.0/8`");
@@ -1339,7 +1339,7 @@ inline Parsed<IpMask> IpMask::parse(std::string_view text) {
                        std::to_string(*length) + "`";
             return detail::mask_error("ip-mask.invalid",
                                       digits.empty() ? shown + " has no prefix length after `/`"
-                                                     : "prefix " + detail::quoted(prefix_text) + " of " + shown +
+                                                     : "prefix " + detail::quote_text(prefix_text) + " of " + shown +
                                                            " is not a decimal number",
                                       std::move(hint));
         }
@@ -1362,7 +1362,7 @@ inline Parsed<IpMask> IpMask::parse(std::string_view text) {
         const unsigned host_bits = full_length - prefix;
         return detail::mask_error(
             "ip-mask.prefix-too-short",
-            "prefix " + detail::quoted(prefix_text) + " of " + shown + " is shorter than /8: it trusts 2^" +
+            "prefix " + detail::quote_text(prefix_text) + " of " + shown + " is shorter than /8: it trusts 2^" +
                 std::to_string(host_bits) + " addresses to send PROXY headers, which lets anyone among them forge "
                 "their address",
             "list only your proxies' networks, with a prefix of 8 or more, e.g. `" +
@@ -1370,7 +1370,7 @@ inline Parsed<IpMask> IpMask::parse(std::string_view text) {
     }
     if (prefix > full_length)
         return detail::mask_error("ip-mask.prefix-too-long",
-                                  "prefix " + detail::quoted(prefix_text) + " of " + shown + " is longer than the " +
+                                  "prefix " + detail::quote_text(prefix_text) + " of " + shown + " is longer than the " +
                                       std::to_string(full_length) +
                                       " bits of an " + (address->is_v4() ? "IPv4" : "IPv6") + " address",
                                   "write `" + address->to_string() + "` for this one address");
@@ -1550,7 +1550,7 @@ inline ValueError unknown_protocol(std::string_view text, bool json) {
     const auto suggestion = suggest_spelling(text, spellings);
     std::string hint = suggestion ? "did you mean `" + std::string(*suggestion) + "`?" : std::string();
     if (!suggestion) hint = "use one of: " + protocol_list(json);
-    std::string message = "unknown protocol " + quoted(text);
+    std::string message = "unknown protocol " + quote_text(text);
     if (json) message += " (JSON names are case-sensitive)";
     return ValueError{"protocol.unknown", std::move(message), std::move(hint)};
 }
@@ -1721,7 +1721,7 @@ inline ValueError bind_error(std::string code, std::string message, std::string 
 
 /// The port after `host:` is not a number in 0..65535.
 inline ValueError diagnose_port(std::string_view text, const std::string& host_for_hint, std::string_view port_text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     if (port_text.empty())
         return bind_error("bind.bad-port", shown + " has no port after the `:`",
                           "write a port number 0..65535: `" + socket_text(host_for_hint, "PORT") + "`");
@@ -1730,16 +1730,16 @@ inline ValueError diagnose_port(std::string_view text, const std::string& host_f
         std::string hint = "a port is written without a sign";
         if (port_text.front() == '+' && unsigned_port)
             hint = "write `" + socket_text(host_for_hint, std::to_string(*unsigned_port)) + "`";
-        return bind_error("bind.bad-port", "port " + quoted(port_text) + " of " + shown + " has a sign", hint);
+        return bind_error("bind.bad-port", "port " + quote_text(port_text) + " of " + shown + " has a sign", hint);
     }
     if (!all_ascii_digits(port_text))
-        return bind_error("bind.bad-port", "port " + quoted(port_text) + " of " + shown + " is not a decimal number",
+        return bind_error("bind.bad-port", "port " + quote_text(port_text) + " of " + shown + " is not a decimal number",
                           "a port is a number 0..65535 (service names are not looked up), e.g. `" +
                               socket_text(host_for_hint, "25") + "`");
     if (valid_port(port_text))  // the port is fine, so something before it is not
         return bind_error("bind.invalid", shown + " is not a valid bind address",
                           "write `IPv4:PORT` or `[IPv6]:PORT`, e.g. `0.0.0.0:25` or `[::]:25`");
-    return bind_error("bind.bad-port", "port " + quoted(port_text) + " of " + shown + " is out of range 0..65535",
+    return bind_error("bind.bad-port", "port " + quote_text(port_text) + " of " + shown + " is out of range 0..65535",
                       "use a port number 0..65535");
 }
 
@@ -1751,12 +1751,12 @@ inline ValueError diagnose_bind_host(std::string_view text, std::string_view hos
     case AddressProblem::host_name: {
         std::string hint = host == "localhost" ? "use an IP address: `127.0.0.1:" + port + "` or `[::1]:" + port +
                                                      "` for this host only"
-                                               : "use the IP address " + quoted(host) + " stands for";
+                                               : "use the IP address " + quote_text(host) + " stands for";
         hint += ", or `[::]:" + port + "` for every interface";
-        return bind_error("bind.host-name", quoted(text) + ": " + diagnosis.message, std::move(hint));
+        return bind_error("bind.host-name", quote_text(text) + ": " + diagnosis.message, std::move(hint));
     }
     case AddressProblem::leading_zero:
-        return bind_error("bind.leading-zero", quoted(text) + ": " + diagnosis.message,
+        return bind_error("bind.leading-zero", quote_text(text) + ": " + diagnosis.message,
                           "write `" + socket_text(diagnosis.fixed, port) + "` if the numbers are decimal");
     default: {
         std::string hint;
@@ -1766,13 +1766,13 @@ inline ValueError diagnose_bind_host(std::string_view text, std::string_view hos
                 fixed && fixed->is_v6() ? bracketed(diagnosis.fixed) : diagnosis.fixed;
             hint = "write `" + socket_text(host_text, port) + "`";
         }
-        return bind_error("bind.invalid", quoted(text) + ": " + diagnosis.message, std::move(hint));
+        return bind_error("bind.invalid", quote_text(text) + ": " + diagnosis.message, std::move(hint));
     }
     }
 }
 
 inline ValueError diagnose_bracketed(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     const std::size_t close = text.find(']');
     if (close == std::string_view::npos)
         return bind_error("bind.invalid", shown + " has no `]` closing the `[`", "write `[IPv6]:PORT`, e.g. `[::]:25`");
@@ -1801,13 +1801,13 @@ inline ValueError diagnose_bracketed(std::string_view text) {
                                   socket_text(bracketed(address + "%2"), port) + "`");
         if (!all_ascii_digits(scope))
             return bind_error("bind.named-scope",
-                              shown + " names its scope " + quoted(scope) +
+                              shown + " names its scope " + quote_text(scope) +
                                   "; only a numeric scope id (the interface index) is accepted",
                               "write the interface's index instead of its name (`ip link` lists it): `" +
                                   socket_text(bracketed(address + "%INDEX"), port) + "`");
         const auto scope_id = decimal_at_most(scope, 4294967295u);
         if (!scope_id)
-            return bind_error("bind.invalid", shown + ": scope id " + quoted(scope) + " is above 4294967295",
+            return bind_error("bind.invalid", shown + ": scope id " + quote_text(scope) + " is above 4294967295",
                               "use the interface's index (`ip link` lists it)");
         if (*scope_id != 0) scope_suffix = "%" + std::to_string(*scope_id);
     }
@@ -1823,7 +1823,7 @@ inline ValueError diagnose_bracketed(std::string_view text) {
 
 /// Two or more colons and no brackets: an IPv6 address that was not bracketed.
 inline ValueError diagnose_unbracketed_ipv6(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     const std::size_t percent = text.find('%');
     if (percent != std::string_view::npos) {
         const auto bytes = read_whole_ipv6(text.substr(0, percent));
@@ -1836,7 +1836,7 @@ inline ValueError diagnose_unbracketed_ipv6(std::string_view text) {
                 port_or_placeholder(colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1));
             if (!scope.empty() && !all_ascii_digits(scope))
                 return bind_error("bind.named-scope",
-                                  shown + " names its scope " + quoted(scope) +
+                                  shown + " names its scope " + quote_text(scope) +
                                       "; only a numeric scope id (the interface index) is accepted, inside brackets",
                                   "write `" + socket_text(bracketed(address + "%INDEX"), port) +
                                       "` with the interface's index (`ip link` lists it)");
@@ -1874,7 +1874,7 @@ inline ValueError diagnose_unbracketed_ipv6(std::string_view text) {
 }
 
 inline ValueError diagnose_socket_addr(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     if (text.empty())
         return bind_error("bind.invalid", "the bind address is empty",
                           "write `IP:PORT`, e.g. `0.0.0.0:25` or `[::]:25`");
@@ -2230,7 +2230,7 @@ inline constexpr std::array<TlsCipherSuite, 9> all_cipher_suite_values{
 };
 
 inline ValueError unknown_tls_version(std::string_view text, bool json) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     const std::string tls12 = "`" + std::string(json ? "tls12" : "TLSv1.2") + "`";
     const std::string tls13 = "`" + std::string(json ? "tls13" : "TLSv1.3") + "`";
     for (std::string_view obsolete : obsolete_tls_versions)
@@ -2274,7 +2274,7 @@ inline ValueError unknown_cipher_suite(std::string_view text, bool json) {
             hint += json ? names.json : names.toml;
         }
     }
-    return ValueError{"tls.unknown-cipher", "unknown cipher suite " + quoted(text) + " (names are case-sensitive)",
+    return ValueError{"tls.unknown-cipher", "unknown cipher suite " + quote_text(text) + " (names are case-sensitive)",
                       std::move(hint)};
 }
 
@@ -2862,7 +2862,7 @@ private:
                 chosen = own;
             } else if (own && f == Field::bind) {
                 report(Severity::error, "listener.missing-bind", own->source,
-                       "listener " + detail::quoted(lc.name) + " lists no bind address",
+                       "listener " + detail::quote_text(lc.name) + " lists no bind address",
                        "give at least one address, e.g. bind = [\"[::]:25\"]");
                 broken = true;
                 continue;
@@ -2905,13 +2905,13 @@ private:
             }
             if (f == Field::bind) {
                 report(Severity::error, "listener.missing-bind", key_of(lc, key_name(lc, spec)),
-                       "listener " + detail::quoted(lc.name) + " has no bind address",
+                       "listener " + detail::quote_text(lc.name) + " has no bind address",
                        config_.surface == Surface::toml ? "add bind = \"[::]:PORT\" (or a list of addresses)"
                                                         : "add \"bind\": [\"[::]:PORT\"]");
                 broken = true;
             } else if (f == Field::protocol && config_.surface == Surface::toml) {
                 report(Severity::error, "listener.missing-protocol", key_of(lc, "protocol"),
-                       "listener " + detail::quoted(lc.name) + " has no protocol (Stalwart silently ignores such a listener)",
+                       "listener " + detail::quote_text(lc.name) + " has no protocol (Stalwart silently ignores such a listener)",
                        "add protocol = \"smtp\" (or lmtp, imap, pop3, managesieve, http)");
                 broken = true;
             }
@@ -3040,7 +3040,7 @@ private:
             const BindSite& first = binds_[slots[slot] - 1];
             const std::string where = *first.listener == *site.listener
                                           ? "earlier in the same listener"
-                                          : "by listener " + detail::quoted(*first.listener);
+                                          : "by listener " + detail::quote_text(*first.listener);
             const Source first_at = source_of(first);
             if (report(Severity::error, "bind.duplicate", source_of(site),
                        site.addr.to_string() + " is already bound " + where +
@@ -3705,7 +3705,7 @@ public:
         case ValueKind::ip_mask_set: {
             auto parsed = IpMask::parse(s.text);
             if (parsed && parsed->has_host_bits())
-                warning("ip-mask.host-bits", at, detail::quoted(s.text) + " has host bits set beyond the /" +
+                warning("ip-mask.host-bits", at, detail::quote_text(s.text) + " has host bits set beyond the /" +
                                                      std::to_string(parsed->prefix()) + " prefix",
                         "write the network address, or keep it if the intent is clear");
             return push<IpMask>(std::move(parsed), at, list);
@@ -3746,7 +3746,7 @@ private:
         case Scalar::Type::boolean: return s.boolean ? "true" : "false";
         case Scalar::Type::integer: return (s.negative ? "-" : "") + std::to_string(s.magnitude);
         case Scalar::Type::floating: return "a floating-point number";
-        case Scalar::Type::string: return "the string " + detail::quoted(s.text);
+        case Scalar::Type::string: return "the string " + detail::quote_text(s.text);
         case Scalar::Type::null: return "null";
         case Scalar::Type::other: return std::string(s.type_name.empty() ? "another type" : s.type_name);
         }
@@ -3837,7 +3837,7 @@ private:
             if (all_ascii_digits(s.text)) {
                 auto ms = parse_decimal(s.text);
                 if (!ms) {
-                    error("duration.out-of-range", at, "the duration " + detail::quoted(s.text) + " is too large");
+                    error("duration.out-of-range", at, "the duration " + detail::quote_text(s.text) + " is too large");
                     return std::nullopt;
                 }
                 d = Duration::from_milliseconds(*ms);
@@ -3978,7 +3978,7 @@ private:
             hint = "known properties:";
             for (auto c : candidates) hint += " " + std::string(c);
         }
-        values_.error("json.unknown-property", key_at(pointer), "unknown property " + detail::quoted(name),
+        values_.error("json.unknown-property", key_at(pointer), "unknown property " + detail::quote_text(name),
                       std::move(hint));
     }
 
@@ -4072,7 +4072,7 @@ private:
         // A duplicate is still resolved, so its other problems are reported too; the error under its
         // path keeps it out of the result.
         if (!names_.insert(lc.name).second)
-            values_.error("json.duplicate-name", at(name_pointer), "another listener is already named " + detail::quoted(lc.name),
+            values_.error("json.duplicate-name", at(name_pointer), "another listener is already named " + detail::quote_text(lc.name),
                           "listener names are unique: rename one of them");
         config_.listeners.push_back(std::move(lc));
     }
@@ -4193,13 +4193,20 @@ private:
 #include <vector>
 
 // ---- berth/config/toml_safe.hpp ----
-// toml++ 3.3 as Debian ships it, made safe for any input. Include this instead of <toml++/toml.h>.
+// toml++, made safe for any input. berth includes this instead of <toml++/toml.hpp>.
 //
-// Debian's toml++ 3.3.0 has two bugs that a fuzzer finds within seconds (upstream issues #190, #295,
-// PRs #301, #305): is_non_ascii_horizontal_whitespace() reaches TOML_UNREACHABLE for many non-ASCII
-// code points, and parse_key() asserts a precondition that table headers such as `[é]` violate. Both
-// are undefined behaviour (or an abort) on input we must reject cleanly. We apply the upstream fixes
-// by redefining the two macros around the affected headers; with a fixed toml++ they are harmless.
+// Every toml++ release up to and including 3.4.0 has two bugs that a fuzzer finds within seconds:
+//  - impl::is_non_ascii_horizontal_whitespace() reaches TOML_UNREACHABLE for many non-ASCII code points
+//    (upstream issues #190 and #295, fixed by PR #305 after 3.4.0);
+//  - parser::parse_key() assumes a precondition that table headers such as `[é]` or `[[[1]]]` violate
+//    (fixed by PR #301 after 3.4.0).
+// Both are undefined behaviour (or an assertion's abort) on input that must be refused cleanly. For those
+// releases the two macros are redefined around the headers that use them, which is what the upstream fixes
+// do; a later release has both fixes and is included as it is (docs/dependencies.md).
+//
+// Nothing of this leaks into the including translation unit: both macros are restored afterwards with
+// push_macro/pop_macro, to what toml++ itself leaves (it undefines its internal macros at its end). The patch works only if this header is the first to include toml++ in a translation
+// unit; a translation unit that included an unfixed toml++ before it gets a compile-time error that says so.
 
 #ifndef TOML_HEADER_ONLY
 #define TOML_HEADER_ONLY 1
@@ -4211,19 +4218,81 @@ private:
 #define TOML_ENABLE_FORMATTERS 1
 #endif
 
-#include <cstdint>
-#include <toml++/impl/preprocessor.h>
+// 3.4 renamed the headers from .h to .hpp. Where both are installed, the newer ones are the ones to use.
+#if __has_include(<toml++/impl/preprocessor.hpp>)
+#define BERTH_TOML_HPP_NAMES 1
+#elif __has_include(<toml++/impl/preprocessor.h>)
+#define BERTH_TOML_HPP_NAMES 0
+#else
+#error "berth needs toml++ 3.3 or newer (Debian: libtomlplusplus-dev)"
+#endif
 
+// Whether toml++ was included before this header (by the application, or another library).
+#if defined(TOMLPLUSPLUS_H) || defined(TOMLPLUSPLUS_HPP) || defined(TOML_LIB_MAJOR)
+#define BERTH_TOML_INCLUDED_BEFORE 1
+#else
+#define BERTH_TOML_INCLUDED_BEFORE 0
+#endif
+
+#include <cstdint>
+#if BERTH_TOML_HPP_NAMES
+#include <toml++/impl/preprocessor.hpp>
+#else
+#include <toml++/impl/preprocessor.h>
+#endif
+
+#if TOML_LIB_MAJOR < 3 || (TOML_LIB_MAJOR == 3 && TOML_LIB_MINOR < 3)
+#error "berth needs toml++ 3.3 or newer (Debian: libtomlplusplus-dev)"
+#endif
+
+/// 1 when this toml++ release has the undefined behaviour on non-ASCII input, so berth patches it.
+#if TOML_LIB_MAJOR == 3 && TOML_LIB_MINOR <= 4
+#define BERTH_TOML_PATCHED 1
+#else
+#define BERTH_TOML_PATCHED 0
+#endif
+
+#if BERTH_TOML_PATCHED && BERTH_TOML_INCLUDED_BEFORE && !defined(BERTH_TOML_SAFE_INCLUDED)
+#error "berth: toml++ 3.3 and 3.4 have undefined behaviour on non-ASCII input, which berth patches while it \
+includes toml++; this translation unit included toml++ before berth. Include <berth/berth.hpp> (or \
+<berth/config/toml_safe.hpp>) before any toml++ header, or use a toml++ release after 3.4.0."
+#endif
+
+#if BERTH_TOML_PATCHED
+#pragma push_macro("TOML_UNREACHABLE")
 #undef TOML_UNREACHABLE
 #define TOML_UNREACHABLE return false  // upstream fix #305: "not whitespace" instead of UB
+#if BERTH_TOML_HPP_NAMES
+#include <toml++/impl/unicode_autogenerated.hpp>
+#else
 #include <toml++/impl/unicode_autogenerated.h>
-#undef TOML_UNREACHABLE
-#define TOML_UNREACHABLE __builtin_unreachable()
+#endif
+#pragma pop_macro("TOML_UNREACHABLE")
 
+#pragma push_macro("TOML_ASSERT_ASSUME")
 #undef TOML_ASSERT_ASSUME
 #define TOML_ASSERT_ASSUME(...) static_assert(true)  // upstream fix #301: the parser reports the error itself
-
+#if BERTH_TOML_HPP_NAMES
+#include <toml++/toml.hpp>
+#else
 #include <toml++/toml.h>
+#endif
+// toml++ undefines its internal macros at its end; then the pushed definition must not come back either.
+#if defined(TOML_ASSERT_ASSUME)
+#pragma pop_macro("TOML_ASSERT_ASSUME")
+#else
+#pragma pop_macro("TOML_ASSERT_ASSUME")
+#undef TOML_ASSERT_ASSUME
+#endif
+#elif BERTH_TOML_HPP_NAMES
+#include <toml++/toml.hpp>
+#else
+#include <toml++/toml.h>
+#endif
+
+#define BERTH_TOML_SAFE_INCLUDED 1
+#undef BERTH_TOML_HPP_NAMES
+#undef BERTH_TOML_INCLUDED_BEFORE
 
 namespace berth {
 
@@ -4301,7 +4370,7 @@ private:
         if (hint.empty()) hint = retired_key_hint(written);
         if (hint.empty())
             if (auto s = did_you_mean(written, candidates)) hint = "did you mean " + std::string(shown_prefix) + std::string(*s) + "?";
-        values_.warning("key.unknown", at, "unknown key " + detail::quoted(written) + ", ignored", std::move(hint));
+        values_.warning("key.unknown", at, "unknown key " + detail::quote_text(written) + ", ignored", std::move(hint));
     }
 
     /// Keys of older Stalwart versions that still appear in real configurations, and what replaced them.
@@ -4449,14 +4518,14 @@ private:
             if (start == std::string_view::npos) break;
             const auto end = text.find(close, start + env_open.size());
             if (end == std::string_view::npos) {
-                values_.error("env.malformed", at, "unterminated %{env:...}% in " + detail::quoted(text),
+                values_.error("env.malformed", at, "unterminated %{env:...}% in " + detail::quote_text(text),
                               "write %{env:NAME}%");
                 return std::nullopt;
             }
             const auto name = text.substr(start + env_open.size(), end - start - env_open.size());
             auto value = options_.lookup(name);
             if (!value) {
-                values_.error("env.unset", at, "environment variable " + detail::quoted(name) + " is not set",
+                values_.error("env.unset", at, "environment variable " + detail::quote_text(name) + " is not set",
                               "set " + std::string(name) + " in the environment, or write the value itself");
                 return std::nullopt;
             }
@@ -4792,8 +4861,9 @@ struct DefaultAcceptErrors {
 // it. A descriptor berth takes from accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) is non-blocking already and
 // is nobody's duplicate, so berth records both facts in the socket's state when it adopts it, as Asio
 // itself does for a socket it opens. That state is Asio's implementation detail: the direct accept is
-// compiled only for the Asio versions and reactor it was checked against (1.22 with epoll) and falls
-// back to Asio's accept elsewhere, or when BERTH_ASIO_ACCEPT is defined.
+// compiled only when the build opts in to Asio's internals (BERTH_ASIO_INTERNALS, detail/asio_internals.hpp),
+// which is refused on any Asio but the one it was checked against (1.22 with epoll). Without it, connections
+// are taken with Asio's async_accept.
 //
 // The same socket makes its first read wait without re-arming the reactor's registration when nothing
 // can have polled since the accept (detail/unpolled_wait.hpp).
@@ -4808,16 +4878,23 @@ struct DefaultAcceptErrors {
 #include <utility>
 
 // ---- berth/net/detail/asio_internals.hpp ----
-// Whether berth may use the parts of Asio's implementation it was checked against: the socket state
-// flags and the epoll reactor of Asio 1.22 on Linux. BERTH_DIRECT_ACCEPT is 1 there and 0 elsewhere, or
-// when BERTH_ASIO_ACCEPT is defined (the portable path through Asio's public interface only). Everything
-// that depends on it has a fallback that works on any Asio; docs/acceptor.md lists what it changes.
+// Whether berth uses the parts of Asio's implementation it was checked against: the socket state flags
+// and the epoll reactor of Asio 1.22 on Linux (the direct accept, and the first read wait without
+// re-arming; docs/acceptor.md, "Asio's internals").
+//
+// By default berth uses Asio's public interface only, on any Asio from 1.22 on. BERTH_ASIO_INTERNALS=1
+// (CMake: -DBERTH_ASIO_INTERNALS=ON) opts in; it is refused at compile time on any other Asio, platform or
+// reactor, since the internals it relies on are not Asio's interface and change between releases. The
+// opt-in changes no class layout and nothing a session handler can observe.
 
-#include <asio/detail/config.hpp>
 #include <asio/version.hpp>
 
-#if !defined(BERTH_ASIO_ACCEPT) && defined(__linux__) && ASIO_VERSION >= 102200 && ASIO_VERSION < 102300 && \
-    defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT) && !defined(ASIO_DISABLE_EPOLL)
+#if defined(BERTH_ASIO_INTERNALS) && BERTH_ASIO_INTERNALS
+#include <asio/detail/config.hpp>
+#if !defined(__linux__) || ASIO_VERSION < 102200 || ASIO_VERSION >= 102300 || !defined(ASIO_HAS_EPOLL) || \
+    defined(ASIO_HAS_IO_URING_AS_DEFAULT) || defined(ASIO_DISABLE_EPOLL)
+#error "BERTH_ASIO_INTERNALS was written for Asio 1.22's epoll reactor on Linux; build without it on this Asio"
+#endif
 #define BERTH_DIRECT_ACCEPT 1
 #else
 #define BERTH_DIRECT_ACCEPT 0
@@ -4986,9 +5063,10 @@ namespace berth {
 /// are accept_from(), used by the acceptor, and an async_wait that knows when a read wait needs no
 /// re-arming (it hides the base class's; called through the base class, the wait is Asio's own).
 ///
-/// With the direct accept the socket's descriptor is closed without being removed from the reactor
-/// first, as Asio does for sockets it opens itself: a handler that duplicates the descriptor (dup(2),
-/// or fork(2) without exec) must release() the socket before closing it.
+/// A handler that duplicates the descriptor (dup(2), or fork(2) without exec) must release() the socket
+/// before closing it, in every build: with BERTH_ASIO_INTERNALS the descriptor is closed without being
+/// removed from the reactor first, as Asio does for sockets it opens itself, and the rule is the same
+/// without it so that the opt-in changes nothing a handler may rely on.
 template <class Protocol, class Executor>
 class BasicAcceptedSocket : public asio::basic_stream_socket<Protocol, Executor> {
     using base_type = asio::basic_stream_socket<Protocol, Executor>;
@@ -5058,9 +5136,8 @@ public:
     }
 
 private:
-#if BERTH_DIRECT_ACCEPT
+    // Set only with BERTH_ASIO_INTERNALS; there in every build so that the opt-in changes no class layout.
     std::uint64_t unpolled_span_ = 0;
-#endif
 };
 
 }  // namespace berth
@@ -8132,7 +8209,9 @@ private:
         // On the one thread of the sessions' context, nothing polls its reactor until this returns: the
         // sessions started here make their first read wait without re-arming (detail/unpolled_wait.hpp).
         const detail::UnpolledSpan span(
-            unpolled_reactor_ != nullptr && session_executor_.running_in_this_thread() ? unpolled_reactor_ : nullptr);
+            unpolled_reactor_ != nullptr && session_executor_.running_in_this_thread()
+                ? static_cast<asio::detail::reactor*>(unpolled_reactor_)
+                : nullptr);
         const std::error_code ec = next_->session.socket().accept_from(acceptor_, peer_endpoint_, span.number());
         if (ec == asio::error::would_block) {
             accepted_in_turn_ = 0;
@@ -8474,9 +8553,9 @@ private:
     endpoint_type peer_endpoint_;
     std::chrono::milliseconds pause_{0};
     unsigned accepted_in_turn_ = 0;  // accepts the direct accept made since it last gave way
-#if BERTH_DIRECT_ACCEPT
-    asio::detail::reactor* unpolled_reactor_ = nullptr;  // the sessions' reactor, when one thread runs it
-#endif
+    // The sessions' reactor (asio::detail::reactor) when one thread runs it; only BERTH_ASIO_INTERNALS sets
+    // it, and it is there in every build so that the opt-in changes no class layout.
+    void* unpolled_reactor_ = nullptr;
     std::atomic<bool> running_{false};
     state_type* registry_head_ = nullptr;
     std::atomic<std::size_t> registry_size_{0};

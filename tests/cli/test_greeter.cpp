@@ -1,7 +1,7 @@
 // The conversations of `berth serve`, line by line, without sockets.
 #include "../../tools/berth/greeter.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using berth::Protocol;
 using berth::serve::Greeter;

@@ -1,5 +1,5 @@
 // The README's code example is examples/readme.cpp, compiled and run by CTest; this keeps them equal.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <fstream>
 #include <iterator>

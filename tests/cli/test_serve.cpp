@@ -9,7 +9,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <array>
 #include <chrono>
@@ -246,7 +246,11 @@ tls.enable = false
         const auto greeting = first_bytes(ports["plain"], std::chrono::seconds(5));
         CHECK(greeting.starts_with("220 "));
         const auto out = s_client("plain", "smtp", "QUIT\\r\\n");
-        CHECK(out.find("TLSv1.3") == std::string::npos);
+        INFO(out);
+        // openssl s_client says so and tries anyway; no handshake completes ("Protocol: TLSv1.3" is printed by
+        // OpenSSL 3.5 even then, so the cipher line is what tells).
+        CHECK(out.find("Didn't find STARTTLS in server response") != std::string::npos);
+        CHECK(out.find("Cipher is (NONE)") != std::string::npos);
     }
     SECTION("HTTP answers the status page listing the listeners") {
         const auto out = run("sh -c \"printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | nc -q 2 127.0.0.1 " +

@@ -2,7 +2,7 @@
 // and the suite shown to catch a deliberately wrong implementation.
 #include "../../tools/berth/conformance_check.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <cstdlib>
 

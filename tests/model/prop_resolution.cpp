@@ -1,7 +1,7 @@
 // Properties of resolution (SPEC §3) and conversion (SPEC §8) over generated configurations.
 #include "berth/model/resolve.hpp"
 
-#include <rapidcheck/catch.h>
+#include "support/rapidcheck_catch.hpp"
 
 #include <map>
 #include <string>

@@ -3,7 +3,7 @@
 
 #include "support/generators.hpp"
 
-#include <rapidcheck/catch.h>
+#include "support/rapidcheck_catch.hpp"
 
 #include <algorithm>
 #include <array>

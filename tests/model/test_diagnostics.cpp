@@ -1,7 +1,7 @@
 // Every diagnostic code berth knows, produced by a real input, with its exact path, line and column.
 #include "berth/model/diagnostic.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <set>
 

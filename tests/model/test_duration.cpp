@@ -1,6 +1,6 @@
 #include <berth/model/duration.hpp>  // first: the header must compile on its own
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -112,14 +112,14 @@ TEST_CASE("hints show the accepted spelling", "[duration][errors]") {
     CHECK(error_of("1.0005s").hint == "a duration is a whole number of milliseconds");
     CHECK(error_of("1 s").hint == "write `1s`");
     CHECK(error_of("+5S").hint == "write `5s`");
-    CHECK_THAT(error_of("500").hint, Catch::Contains("`500ms`"));
+    CHECK_THAT(error_of("500").hint, Catch::Matchers::ContainsSubstring("`500ms`"));
     const auto unknown = error_of("5w");
-    CHECK_THAT(unknown.hint, Catch::Contains("write `35d`"));
-    for (std::string_view unit : {"ms", "s", "m", "h", "d"}) CHECK_THAT(unknown.hint, Catch::Contains(std::string(unit)));
-    CHECK_THAT(error_of("5min").hint, Catch::Contains("write `5m`"));
-    CHECK_THAT(error_of("5us").hint, Catch::StartsWith("units are ms, s, m, h and d"));
-    CHECK_THAT(error_of("18446744073709551616ms").message, Catch::Contains("18446744073709551615"));
-    CHECK_THAT(error_of("1m1.5s").hint, Catch::Contains("one unit"));
+    CHECK_THAT(unknown.hint, Catch::Matchers::ContainsSubstring("write `35d`"));
+    for (std::string_view unit : {"ms", "s", "m", "h", "d"}) CHECK_THAT(unknown.hint, Catch::Matchers::ContainsSubstring(std::string(unit)));
+    CHECK_THAT(error_of("5min").hint, Catch::Matchers::ContainsSubstring("write `5m`"));
+    CHECK_THAT(error_of("5us").hint, Catch::Matchers::StartsWith("units are ms, s, m, h and d"));
+    CHECK_THAT(error_of("18446744073709551616ms").message, Catch::Matchers::ContainsSubstring("18446744073709551615"));
+    CHECK_THAT(error_of("1m1.5s").hint, Catch::Matchers::ContainsSubstring("one unit"));
 }
 
 TEST_CASE("Duration: any bytes give an error, never an exception", "[duration][robustness]") {

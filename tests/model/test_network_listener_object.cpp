@@ -1,7 +1,7 @@
 // Every default and constraint of the NetworkListener object (seeds/network-listener-object.txt).
 #include "berth/config/json_reader.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include "support/resolve_helpers.hpp"
 

@@ -1,6 +1,6 @@
 #include <berth/model/parsed.hpp>  // first: the header must compile on its own
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <memory>
 #include <stdexcept>
@@ -37,7 +37,7 @@ TEST_CASE("asking an error for its value throws std::logic_error naming the code
     CHECK_THROWS_AS(parsed.value(), std::logic_error);
     CHECK_THROWS_AS(*parsed, std::logic_error);
     CHECK_THROWS_AS(parsed.operator->(), std::logic_error);
-    CHECK_THROWS_WITH(parsed.value(), Catch::Contains("duration.invalid"));
+    CHECK_THROWS_WITH(parsed.value(), Catch::Matchers::ContainsSubstring("duration.invalid"));
     Parsed<int> movable = ValueError{"duration.invalid", "m", "h"};
     CHECK_THROWS_AS(std::move(movable).value(), std::logic_error);
 }
@@ -93,13 +93,13 @@ TEST_CASE("trimming and squeezing whitespace", "[parsed][text]") {
     CHECK_FALSE(contains_ascii_space("ab"));
 }
 
-TEST_CASE("quoted() escapes unprintable bytes and cuts long input", "[parsed][text]") {
-    using berth::detail::quoted;
-    CHECK(quoted("abc") == "`abc`");
-    CHECK(quoted(std::string("a\0b", 3)) == "`a\\x00b`");
-    CHECK(quoted("\xff\n") == "`\\xff\\x0a`");
+TEST_CASE("quote_text() escapes unprintable bytes and cuts long input", "[parsed][text]") {
+    using berth::detail::quote_text;
+    CHECK(quote_text("abc") == "`abc`");
+    CHECK(quote_text(std::string("a\0b", 3)) == "`a\\x00b`");
+    CHECK(quote_text("\xff\n") == "`\\xff\\x0a`");
     const std::string long_text(10'000'000, 'x');
-    const std::string shown = quoted(long_text);
+    const std::string shown = quote_text(long_text);
     CHECK(shown.size() == 64 + 5);  // 64 bytes, "...", two backticks
     CHECK(shown.substr(shown.size() - 4) == "...`");
 }

@@ -1,6 +1,6 @@
 #include <berth/model/protocol.hpp>  // first: the header must compile on its own
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <set>
 #include <string>
@@ -82,7 +82,7 @@ TEST_CASE("with nothing close, the hint lists the names", "[protocol][errors]") 
           "use one of: smtp, lmtp, imap, pop3, managesieve, http");
     CHECK(berth::parse_protocol_json("gopher").error().hint ==
           "use one of: smtp, lmtp, imap, pop3, manageSieve, http");
-    CHECK_THAT(berth::parse_protocol_toml("gopher").error().message, Catch::Contains("`gopher`"));
+    CHECK_THAT(berth::parse_protocol_toml("gopher").error().message, Catch::Matchers::ContainsSubstring("`gopher`"));
 }
 
 TEST_CASE("Protocol: huge and binary input", "[protocol][robustness]") {

@@ -1,7 +1,7 @@
 // docs/reference.md lists every key and field exactly as the model's field table defines them.
 #include "support/reference_table.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <fstream>
 #include <iterator>

@@ -1,7 +1,7 @@
 // Every example of the listeners document (seeds/listeners.md), resolved as the document describes it.
 #include "berth/model/resolve.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include "support/resolve_helpers.hpp"
 

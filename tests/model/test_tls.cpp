@@ -1,6 +1,6 @@
 #include <berth/model/tls.hpp>  // first: the header must compile on its own
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <set>
 #include <string>
@@ -62,7 +62,7 @@ TEST_CASE("an obsolete version gets its own explanation, not a misleading sugges
     for (std::string_view text : {"TLSv1.1", "TLSv1.0", "TLSv1", "SSLv3", "0x0301", "0x0302", "tls11", "tls10"}) {
         const auto toml = berth::parse_tls_version_toml(text).error();
         CHECK(toml.code == "tls.unknown-version");
-        CHECK_THAT(toml.message, Catch::Contains("never offered"));
+        CHECK_THAT(toml.message, Catch::Matchers::ContainsSubstring("never offered"));
         CHECK(toml.hint == "remove it; only `TLSv1.2` and `TLSv1.3` can be disabled");
         CHECK(berth::parse_tls_version_json(text).error().hint == "remove it; only `tls12` and `tls13` can be disabled");
     }
@@ -145,7 +145,7 @@ TEST_CASE("cipher did-you-mean: typos, the other surface, OpenSSL names", "[tls]
           "did you mean `TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256`?");
     CHECK(berth::parse_cipher_suite_json("TLS_AES_128_GCM_SHA256").error().hint ==
           "did you mean `tls13-aes-128-gcm-sha256`?");
-    CHECK_THAT(berth::parse_cipher_suite_toml("RC4-MD5").error().hint, Catch::StartsWith("use one of: TLS13_AES_256"));
+    CHECK_THAT(berth::parse_cipher_suite_toml("RC4-MD5").error().hint, Catch::Matchers::StartsWith("use one of: TLS13_AES_256"));
 }
 
 TEST_CASE("TLS names: huge and binary input", "[tls][robustness]") {

@@ -1,6 +1,6 @@
 #include "berth/config/toml_reader.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include "berth/model/resolve.hpp"
 #include "support/resolve_helpers.hpp"

@@ -1,6 +1,6 @@
 #include <berth/version.hpp>  // first: the header must compile on its own
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <string>
 

@@ -4,7 +4,7 @@
 
 #include <asio/write.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <sys/resource.h>
 #include <sys/time.h>

@@ -8,7 +8,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <atomic>
 #include <memory>
@@ -53,8 +53,8 @@ struct InspectThenGreet {
 
 }  // namespace
 
-TEST_CASE("the acceptor takes connections with accept4 where it was checked against Asio", "[net][accept]") {
-#if defined(__linux__) && !defined(BERTH_ASIO_ACCEPT)
+TEST_CASE("the acceptor takes connections with accept4 only when Asio's internals are opted in", "[net][accept]") {
+#if defined(BERTH_ASIO_INTERNALS) && BERTH_ASIO_INTERNALS
     CHECK(Session::socket_type::direct_accept);
 #else
     CHECK_FALSE(Session::socket_type::direct_accept);

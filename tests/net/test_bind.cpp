@@ -1,6 +1,6 @@
 #include <berth/net/server.hpp>  // first: the header compiles on its own
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <string>
 #include <vector>

@@ -3,7 +3,7 @@
 #include <berth/net/overload.hpp>
 #include <berth/net/server.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <asio/write.hpp>
 

@@ -6,7 +6,7 @@
 #include <asio/redirect_error.hpp>
 #include <asio/write.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <sys/resource.h>
 

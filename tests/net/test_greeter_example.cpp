@@ -3,7 +3,7 @@
 
 #include <berth/net.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <algorithm>
 #include <cctype>

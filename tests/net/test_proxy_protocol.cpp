@@ -1,7 +1,7 @@
 #include <berth/net/proxy_protocol.hpp>  // first: the parser compiles on its own, without Asio
 
-#include <catch2/catch.hpp>
-#include <rapidcheck/catch.h>
+#include "support/catch.hpp"
+#include "support/rapidcheck_catch.hpp"
 
 #include <algorithm>
 #include <array>

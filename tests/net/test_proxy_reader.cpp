@@ -5,7 +5,7 @@
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <memory>
 #include <string>

@@ -11,7 +11,7 @@
 #include <arpa/inet.h>
 
 #include <asio/write.hpp>
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 #include <memory>

@@ -2,7 +2,7 @@
 
 #include <berth/net/server.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <fstream>
 #include <string>

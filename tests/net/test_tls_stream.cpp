@@ -8,7 +8,7 @@
 #include <asio/ssl/stream.hpp>
 #include <asio/write.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <array>
 #include <atomic>

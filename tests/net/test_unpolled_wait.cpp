@@ -16,7 +16,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <array>
 #include <atomic>
@@ -43,7 +43,8 @@
 #define BERTH_TEST_COUNTS_EPOLL_CTL 1
 #endif
 
-// Without Asio's internals (BERTH_ASIO_ACCEPT, other platforms) every wait is Asio's own: nothing to test here.
+// Without Asio's internals (the default build; BERTH_ASIO_INTERNALS opts in) every wait is Asio's own: nothing
+// to test here.
 #if BERTH_DIRECT_ACCEPT
 
 namespace {

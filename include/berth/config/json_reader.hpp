@@ -96,7 +96,7 @@ private:
             hint = "known properties:";
             for (auto c : candidates) hint += " " + std::string(c);
         }
-        values_.error("json.unknown-property", key_at(pointer), "unknown property " + detail::quoted(name),
+        values_.error("json.unknown-property", key_at(pointer), "unknown property " + detail::quote_text(name),
                       std::move(hint));
     }
 
@@ -190,7 +190,7 @@ private:
         // A duplicate is still resolved, so its other problems are reported too; the error under its
         // path keeps it out of the result.
         if (!names_.insert(lc.name).second)
-            values_.error("json.duplicate-name", at(name_pointer), "another listener is already named " + detail::quoted(lc.name),
+            values_.error("json.duplicate-name", at(name_pointer), "another listener is already named " + detail::quote_text(lc.name),
                           "listener names are unique: rename one of them");
         config_.listeners.push_back(std::move(lc));
     }

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "berth/model/parsed.hpp"  // quoted(), ASCII classes
+#include "berth/model/parsed.hpp"  // quote_text(), ASCII classes
 
 namespace berth::detail {
 

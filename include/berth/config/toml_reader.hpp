@@ -89,7 +89,7 @@ private:
         if (hint.empty()) hint = retired_key_hint(written);
         if (hint.empty())
             if (auto s = did_you_mean(written, candidates)) hint = "did you mean " + std::string(shown_prefix) + std::string(*s) + "?";
-        values_.warning("key.unknown", at, "unknown key " + detail::quoted(written) + ", ignored", std::move(hint));
+        values_.warning("key.unknown", at, "unknown key " + detail::quote_text(written) + ", ignored", std::move(hint));
     }
 
     /// Keys of older Stalwart versions that still appear in real configurations, and what replaced them.
@@ -237,14 +237,14 @@ private:
             if (start == std::string_view::npos) break;
             const auto end = text.find(close, start + env_open.size());
             if (end == std::string_view::npos) {
-                values_.error("env.malformed", at, "unterminated %{env:...}% in " + detail::quoted(text),
+                values_.error("env.malformed", at, "unterminated %{env:...}% in " + detail::quote_text(text),
                               "write %{env:NAME}%");
                 return std::nullopt;
             }
             const auto name = text.substr(start + env_open.size(), end - start - env_open.size());
             auto value = options_.lookup(name);
             if (!value) {
-                values_.error("env.unset", at, "environment variable " + detail::quoted(name) + " is not set",
+                values_.error("env.unset", at, "environment variable " + detail::quote_text(name) + " is not set",
                               "set " + std::string(name) + " in the environment, or write the value itself");
                 return std::nullopt;
             }

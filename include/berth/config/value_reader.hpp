@@ -65,7 +65,7 @@ public:
         case ValueKind::ip_mask_set: {
             auto parsed = IpMask::parse(s.text);
             if (parsed && parsed->has_host_bits())
-                warning("ip-mask.host-bits", at, detail::quoted(s.text) + " has host bits set beyond the /" +
+                warning("ip-mask.host-bits", at, detail::quote_text(s.text) + " has host bits set beyond the /" +
                                                      std::to_string(parsed->prefix()) + " prefix",
                         "write the network address, or keep it if the intent is clear");
             return push<IpMask>(std::move(parsed), at, list);
@@ -106,7 +106,7 @@ private:
         case Scalar::Type::boolean: return s.boolean ? "true" : "false";
         case Scalar::Type::integer: return (s.negative ? "-" : "") + std::to_string(s.magnitude);
         case Scalar::Type::floating: return "a floating-point number";
-        case Scalar::Type::string: return "the string " + detail::quoted(s.text);
+        case Scalar::Type::string: return "the string " + detail::quote_text(s.text);
         case Scalar::Type::null: return "null";
         case Scalar::Type::other: return std::string(s.type_name.empty() ? "another type" : s.type_name);
         }
@@ -197,7 +197,7 @@ private:
             if (all_ascii_digits(s.text)) {
                 auto ms = parse_decimal(s.text);
                 if (!ms) {
-                    error("duration.out-of-range", at, "the duration " + detail::quoted(s.text) + " is too large");
+                    error("duration.out-of-range", at, "the duration " + detail::quote_text(s.text) + " is too large");
                     return std::nullopt;
                 }
                 d = Duration::from_milliseconds(*ms);

@@ -120,12 +120,12 @@ inline ValueError duration_error(std::string code, std::string message, std::str
 
 inline ValueError out_of_range(std::string_view text) {
     return duration_error("duration.out-of-range",
-                          quoted(text) + " is more than 18446744073709551615 milliseconds (about 584 million years)",
+                          quote_text(text) + " is more than 18446744073709551615 milliseconds (about 584 million years)",
                           "use a smaller duration");
 }
 
 inline ValueError diagnose_duration(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     if (text.empty()) return duration_error("duration.invalid", "the duration is empty", "write e.g. `30s` or `1m`");
     if (contains_ascii_space(text)) {
         auto fixed = Duration::parse(without_ascii_space(text));  // no whitespace left: no further recursion
@@ -162,7 +162,7 @@ inline ValueError diagnose_duration(std::string_view text) {
                                       "write a number, then the unit, e.g. `30s`");
             const std::size_t where = at < text.size() ? at : text.size() - 1;
             return duration_error("duration.invalid",
-                                  quoted(text.substr(where, 1)) + " is not allowed in duration " + shown,
+                                  quote_text(text.substr(where, 1)) + " is not allowed in duration " + shown,
                                   "write digits, then one unit, e.g. `30s`");
         }
         piece.unit = span_of(is_ascii_alpha);
@@ -180,7 +180,7 @@ inline ValueError diagnose_duration(std::string_view text) {
                 if (const auto total = scaled_decimal(piece.whole, *alias))
                     hint = "write `" + Duration::from_milliseconds(*total).to_string() + "`; " + hint;
             }
-            return duration_error("duration.unknown-unit", "unknown unit " + quoted(piece.unit) + " in " + shown,
+            return duration_error("duration.unknown-unit", "unknown unit " + quote_text(piece.unit) + " in " + shown,
                                   std::move(hint));
         }
         if (piece.has_point) {

@@ -367,7 +367,7 @@ constexpr bool looks_like_host_name(std::string_view text) noexcept {
 }
 
 inline AddressDiagnosis diagnose_dotted_decimal(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     std::array<std::string_view, 4> parts{};
     std::size_t count = 0;
     std::string_view rest = text;
@@ -393,25 +393,25 @@ inline AddressDiagnosis diagnose_dotted_decimal(std::string_view text) {
         unsigned value = 0;
         for (char c : digits.substr(0, 4)) value = value * 10 + static_cast<unsigned>(c - '0');
         if (value > 255)
-            return {AddressProblem::other, "octet " + quoted(parts[i]) + " of " + shown + " is greater than 255", {}};
+            return {AddressProblem::other, "octet " + quote_text(parts[i]) + " of " + shown + " is greater than 255", {}};
         octets[i] = static_cast<std::uint8_t>(value);
     }
     if (!first_with_leading_zero.empty())
         return {AddressProblem::leading_zero,
-                "octet " + quoted(first_with_leading_zero) + " of " + shown +
+                "octet " + quote_text(first_with_leading_zero) + " of " + shown +
                     " has a leading zero, which some tools read as octal, so it is ambiguous and rejected",
                 format_ipv4(octets)};
     return {AddressProblem::other, shown + " is not an IPv4 address", {}};
 }
 
 inline AddressDiagnosis diagnose_colon_hex(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     const auto fail = [&](std::string why) {
         return AddressDiagnosis{AddressProblem::other, shown + " is not an IPv6 address: " + std::move(why), {}};
     };
     for (char c : text)
         if (!is_ascii_hex_digit(c) && c != ':' && c != '.')
-            return fail(quoted(std::string_view(&c, 1)) + " is not a hexadecimal digit");
+            return fail(quote_text(std::string_view(&c, 1)) + " is not a hexadecimal digit");
     if (text.find(":::") != std::string_view::npos) return fail("three colons in a row");
     const std::size_t double_colon = text.find("::");
     const bool compressed = double_colon != std::string_view::npos;
@@ -430,10 +430,10 @@ inline AddressDiagnosis diagnose_colon_hex(std::string_view text) {
         const bool last = colon == std::string_view::npos;
         if (group.find('.') != std::string_view::npos) {
             if (!last) return fail("an embedded IPv4 part may only come last");
-            if (!read_whole_ipv4(group)) return fail("its IPv4 part " + quoted(group) + " is not a valid IPv4 address");
+            if (!read_whole_ipv4(group)) return fail("its IPv4 part " + quote_text(group) + " is not a valid IPv4 address");
             groups += 2;
         } else if (group.size() > 4) {
-            return fail("group " + quoted(group) + " has more than four hexadecimal digits");
+            return fail("group " + quote_text(group) + " has more than four hexadecimal digits");
         } else if (!group.empty()) {
             ++groups;
         }
@@ -448,7 +448,7 @@ inline AddressDiagnosis diagnose_colon_hex(std::string_view text) {
 
 /// Why `text` is not an IP address (the caller has checked that it is not one).
 inline AddressDiagnosis diagnose_address(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     if (text.empty()) return {AddressProblem::other, "the address is empty", {}};
     if (contains_ascii_space(text)) {
         const auto fixed = read_whole_ip(without_ascii_space(text));

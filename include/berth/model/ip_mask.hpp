@@ -125,7 +125,7 @@ inline std::string IpMask::to_string() const {
 
 inline Parsed<IpMask> IpMask::parse(std::string_view text) {
     const std::string_view trimmed = detail::trim_ascii_space(text);
-    const std::string shown = detail::quoted(trimmed);
+    const std::string shown = detail::quote_text(trimmed);
     if (trimmed.empty())
         return detail::mask_error("ip-mask.invalid", "the network is empty",
                                   "write an address such as `192.0.2.10` or a network such as `10.0.0.0/8`");
@@ -165,7 +165,7 @@ inline Parsed<IpMask> IpMask::parse(std::string_view text) {
                        std::to_string(*length) + "`";
             return detail::mask_error("ip-mask.invalid",
                                       digits.empty() ? shown + " has no prefix length after `/`"
-                                                     : "prefix " + detail::quoted(prefix_text) + " of " + shown +
+                                                     : "prefix " + detail::quote_text(prefix_text) + " of " + shown +
                                                            " is not a decimal number",
                                       std::move(hint));
         }
@@ -188,7 +188,7 @@ inline Parsed<IpMask> IpMask::parse(std::string_view text) {
         const unsigned host_bits = full_length - prefix;
         return detail::mask_error(
             "ip-mask.prefix-too-short",
-            "prefix " + detail::quoted(prefix_text) + " of " + shown + " is shorter than /8: it trusts 2^" +
+            "prefix " + detail::quote_text(prefix_text) + " of " + shown + " is shorter than /8: it trusts 2^" +
                 std::to_string(host_bits) + " addresses to send PROXY headers, which lets anyone among them forge "
                 "their address",
             "list only your proxies' networks, with a prefix of 8 or more, e.g. `" +
@@ -196,7 +196,7 @@ inline Parsed<IpMask> IpMask::parse(std::string_view text) {
     }
     if (prefix > full_length)
         return detail::mask_error("ip-mask.prefix-too-long",
-                                  "prefix " + detail::quoted(prefix_text) + " of " + shown + " is longer than the " +
+                                  "prefix " + detail::quote_text(prefix_text) + " of " + shown + " is longer than the " +
                                       std::to_string(full_length) +
                                       " bits of an " + (address->is_v4() ? "IPv4" : "IPv6") + " address",
                                   "write `" + address->to_string() + "` for this one address");

@@ -121,7 +121,7 @@ inline std::string without_ascii_space(std::string_view s) {
 
 /// The input as it may appear inside a one-line message: in backticks, bytes outside printable
 /// ASCII as \xNN, cut after `max_bytes` so a 10 MB input cannot produce a 40 MB message.
-inline std::string quoted(std::string_view text, std::size_t max_bytes = 64) {
+inline std::string quote_text(std::string_view text, std::size_t max_bytes = 64) {
     constexpr char hex[] = "0123456789abcdef";
     std::string out = "`";
     const std::size_t shown = text.size() < max_bytes ? text.size() : max_bytes;

@@ -60,7 +60,7 @@ inline ValueError unknown_protocol(std::string_view text, bool json) {
     const auto suggestion = suggest_spelling(text, spellings);
     std::string hint = suggestion ? "did you mean `" + std::string(*suggestion) + "`?" : std::string();
     if (!suggestion) hint = "use one of: " + protocol_list(json);
-    std::string message = "unknown protocol " + quoted(text);
+    std::string message = "unknown protocol " + quote_text(text);
     if (json) message += " (JSON names are case-sensitive)";
     return ValueError{"protocol.unknown", std::move(message), std::move(hint)};
 }

@@ -247,7 +247,7 @@ private:
                 chosen = own;
             } else if (own && f == Field::bind) {
                 report(Severity::error, "listener.missing-bind", own->source,
-                       "listener " + detail::quoted(lc.name) + " lists no bind address",
+                       "listener " + detail::quote_text(lc.name) + " lists no bind address",
                        "give at least one address, e.g. bind = [\"[::]:25\"]");
                 broken = true;
                 continue;
@@ -290,13 +290,13 @@ private:
             }
             if (f == Field::bind) {
                 report(Severity::error, "listener.missing-bind", key_of(lc, key_name(lc, spec)),
-                       "listener " + detail::quoted(lc.name) + " has no bind address",
+                       "listener " + detail::quote_text(lc.name) + " has no bind address",
                        config_.surface == Surface::toml ? "add bind = \"[::]:PORT\" (or a list of addresses)"
                                                         : "add \"bind\": [\"[::]:PORT\"]");
                 broken = true;
             } else if (f == Field::protocol && config_.surface == Surface::toml) {
                 report(Severity::error, "listener.missing-protocol", key_of(lc, "protocol"),
-                       "listener " + detail::quoted(lc.name) + " has no protocol (Stalwart silently ignores such a listener)",
+                       "listener " + detail::quote_text(lc.name) + " has no protocol (Stalwart silently ignores such a listener)",
                        "add protocol = \"smtp\" (or lmtp, imap, pop3, managesieve, http)");
                 broken = true;
             }
@@ -425,7 +425,7 @@ private:
             const BindSite& first = binds_[slots[slot] - 1];
             const std::string where = *first.listener == *site.listener
                                           ? "earlier in the same listener"
-                                          : "by listener " + detail::quoted(*first.listener);
+                                          : "by listener " + detail::quote_text(*first.listener);
             const Source first_at = source_of(first);
             if (report(Severity::error, "bind.duplicate", source_of(site),
                        site.addr.to_string() + " is already bound " + where +

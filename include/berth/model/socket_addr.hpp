@@ -100,7 +100,7 @@ inline ValueError bind_error(std::string code, std::string message, std::string 
 
 /// The port after `host:` is not a number in 0..65535.
 inline ValueError diagnose_port(std::string_view text, const std::string& host_for_hint, std::string_view port_text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     if (port_text.empty())
         return bind_error("bind.bad-port", shown + " has no port after the `:`",
                           "write a port number 0..65535: `" + socket_text(host_for_hint, "PORT") + "`");
@@ -109,16 +109,16 @@ inline ValueError diagnose_port(std::string_view text, const std::string& host_f
         std::string hint = "a port is written without a sign";
         if (port_text.front() == '+' && unsigned_port)
             hint = "write `" + socket_text(host_for_hint, std::to_string(*unsigned_port)) + "`";
-        return bind_error("bind.bad-port", "port " + quoted(port_text) + " of " + shown + " has a sign", hint);
+        return bind_error("bind.bad-port", "port " + quote_text(port_text) + " of " + shown + " has a sign", hint);
     }
     if (!all_ascii_digits(port_text))
-        return bind_error("bind.bad-port", "port " + quoted(port_text) + " of " + shown + " is not a decimal number",
+        return bind_error("bind.bad-port", "port " + quote_text(port_text) + " of " + shown + " is not a decimal number",
                           "a port is a number 0..65535 (service names are not looked up), e.g. `" +
                               socket_text(host_for_hint, "25") + "`");
     if (valid_port(port_text))  // the port is fine, so something before it is not
         return bind_error("bind.invalid", shown + " is not a valid bind address",
                           "write `IPv4:PORT` or `[IPv6]:PORT`, e.g. `0.0.0.0:25` or `[::]:25`");
-    return bind_error("bind.bad-port", "port " + quoted(port_text) + " of " + shown + " is out of range 0..65535",
+    return bind_error("bind.bad-port", "port " + quote_text(port_text) + " of " + shown + " is out of range 0..65535",
                       "use a port number 0..65535");
 }
 
@@ -130,12 +130,12 @@ inline ValueError diagnose_bind_host(std::string_view text, std::string_view hos
     case AddressProblem::host_name: {
         std::string hint = host == "localhost" ? "use an IP address: `127.0.0.1:" + port + "` or `[::1]:" + port +
                                                      "` for this host only"
-                                               : "use the IP address " + quoted(host) + " stands for";
+                                               : "use the IP address " + quote_text(host) + " stands for";
         hint += ", or `[::]:" + port + "` for every interface";
-        return bind_error("bind.host-name", quoted(text) + ": " + diagnosis.message, std::move(hint));
+        return bind_error("bind.host-name", quote_text(text) + ": " + diagnosis.message, std::move(hint));
     }
     case AddressProblem::leading_zero:
-        return bind_error("bind.leading-zero", quoted(text) + ": " + diagnosis.message,
+        return bind_error("bind.leading-zero", quote_text(text) + ": " + diagnosis.message,
                           "write `" + socket_text(diagnosis.fixed, port) + "` if the numbers are decimal");
     default: {
         std::string hint;
@@ -145,13 +145,13 @@ inline ValueError diagnose_bind_host(std::string_view text, std::string_view hos
                 fixed && fixed->is_v6() ? bracketed(diagnosis.fixed) : diagnosis.fixed;
             hint = "write `" + socket_text(host_text, port) + "`";
         }
-        return bind_error("bind.invalid", quoted(text) + ": " + diagnosis.message, std::move(hint));
+        return bind_error("bind.invalid", quote_text(text) + ": " + diagnosis.message, std::move(hint));
     }
     }
 }
 
 inline ValueError diagnose_bracketed(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     const std::size_t close = text.find(']');
     if (close == std::string_view::npos)
         return bind_error("bind.invalid", shown + " has no `]` closing the `[`", "write `[IPv6]:PORT`, e.g. `[::]:25`");
@@ -180,13 +180,13 @@ inline ValueError diagnose_bracketed(std::string_view text) {
                                   socket_text(bracketed(address + "%2"), port) + "`");
         if (!all_ascii_digits(scope))
             return bind_error("bind.named-scope",
-                              shown + " names its scope " + quoted(scope) +
+                              shown + " names its scope " + quote_text(scope) +
                                   "; only a numeric scope id (the interface index) is accepted",
                               "write the interface's index instead of its name (`ip link` lists it): `" +
                                   socket_text(bracketed(address + "%INDEX"), port) + "`");
         const auto scope_id = decimal_at_most(scope, 4294967295u);
         if (!scope_id)
-            return bind_error("bind.invalid", shown + ": scope id " + quoted(scope) + " is above 4294967295",
+            return bind_error("bind.invalid", shown + ": scope id " + quote_text(scope) + " is above 4294967295",
                               "use the interface's index (`ip link` lists it)");
         if (*scope_id != 0) scope_suffix = "%" + std::to_string(*scope_id);
     }
@@ -202,7 +202,7 @@ inline ValueError diagnose_bracketed(std::string_view text) {
 
 /// Two or more colons and no brackets: an IPv6 address that was not bracketed.
 inline ValueError diagnose_unbracketed_ipv6(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     const std::size_t percent = text.find('%');
     if (percent != std::string_view::npos) {
         const auto bytes = read_whole_ipv6(text.substr(0, percent));
@@ -215,7 +215,7 @@ inline ValueError diagnose_unbracketed_ipv6(std::string_view text) {
                 port_or_placeholder(colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1));
             if (!scope.empty() && !all_ascii_digits(scope))
                 return bind_error("bind.named-scope",
-                                  shown + " names its scope " + quoted(scope) +
+                                  shown + " names its scope " + quote_text(scope) +
                                       "; only a numeric scope id (the interface index) is accepted, inside brackets",
                                   "write `" + socket_text(bracketed(address + "%INDEX"), port) +
                                       "` with the interface's index (`ip link` lists it)");
@@ -253,7 +253,7 @@ inline ValueError diagnose_unbracketed_ipv6(std::string_view text) {
 }
 
 inline ValueError diagnose_socket_addr(std::string_view text) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     if (text.empty())
         return bind_error("bind.invalid", "the bind address is empty",
                           "write `IP:PORT`, e.g. `0.0.0.0:25` or `[::]:25`");

@@ -87,7 +87,7 @@ inline constexpr std::array<TlsCipherSuite, 9> all_cipher_suite_values{
 };
 
 inline ValueError unknown_tls_version(std::string_view text, bool json) {
-    const std::string shown = quoted(text);
+    const std::string shown = quote_text(text);
     const std::string tls12 = "`" + std::string(json ? "tls12" : "TLSv1.2") + "`";
     const std::string tls13 = "`" + std::string(json ? "tls13" : "TLSv1.3") + "`";
     for (std::string_view obsolete : obsolete_tls_versions)
@@ -131,7 +131,7 @@ inline ValueError unknown_cipher_suite(std::string_view text, bool json) {
             hint += json ? names.json : names.toml;
         }
     }
-    return ValueError{"tls.unknown-cipher", "unknown cipher suite " + quoted(text) + " (names are case-sensitive)",
+    return ValueError{"tls.unknown-cipher", "unknown cipher suite " + quote_text(text) + " (names are case-sensitive)",
                       std::move(hint)};
 }
 

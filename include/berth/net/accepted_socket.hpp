@@ -8,8 +8,9 @@
 // it. A descriptor berth takes from accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) is non-blocking already and
 // is nobody's duplicate, so berth records both facts in the socket's state when it adopts it, as Asio
 // itself does for a socket it opens. That state is Asio's implementation detail: the direct accept is
-// compiled only for the Asio versions and reactor it was checked against (1.22 with epoll) and falls
-// back to Asio's accept elsewhere, or when BERTH_ASIO_ACCEPT is defined.
+// compiled only when the build opts in to Asio's internals (BERTH_ASIO_INTERNALS, detail/asio_internals.hpp),
+// which is refused on any Asio but the one it was checked against (1.22 with epoll). Without it, connections
+// are taken with Asio's async_accept.
 //
 // The same socket makes its first read wait without re-arming the reactor's registration when nothing
 // can have polled since the accept (detail/unpolled_wait.hpp).
@@ -39,9 +40,10 @@ namespace berth {
 /// are accept_from(), used by the acceptor, and an async_wait that knows when a read wait needs no
 /// re-arming (it hides the base class's; called through the base class, the wait is Asio's own).
 ///
-/// With the direct accept the socket's descriptor is closed without being removed from the reactor
-/// first, as Asio does for sockets it opens itself: a handler that duplicates the descriptor (dup(2),
-/// or fork(2) without exec) must release() the socket before closing it.
+/// A handler that duplicates the descriptor (dup(2), or fork(2) without exec) must release() the socket
+/// before closing it, in every build: with BERTH_ASIO_INTERNALS the descriptor is closed without being
+/// removed from the reactor first, as Asio does for sockets it opens itself, and the rule is the same
+/// without it so that the opt-in changes nothing a handler may rely on.
 template <class Protocol, class Executor>
 class BasicAcceptedSocket : public asio::basic_stream_socket<Protocol, Executor> {
     using base_type = asio::basic_stream_socket<Protocol, Executor>;
@@ -111,9 +113,8 @@ public:
     }
 
 private:
-#if BERTH_DIRECT_ACCEPT
+    // Set only with BERTH_ASIO_INTERNALS; there in every build so that the opt-in changes no class layout.
     std::uint64_t unpolled_span_ = 0;
-#endif
 };
 
 }  // namespace berth

@@ -348,7 +348,9 @@ private:
         // On the one thread of the sessions' context, nothing polls its reactor until this returns: the
         // sessions started here make their first read wait without re-arming (detail/unpolled_wait.hpp).
         const detail::UnpolledSpan span(
-            unpolled_reactor_ != nullptr && session_executor_.running_in_this_thread() ? unpolled_reactor_ : nullptr);
+            unpolled_reactor_ != nullptr && session_executor_.running_in_this_thread()
+                ? static_cast<asio::detail::reactor*>(unpolled_reactor_)
+                : nullptr);
         const std::error_code ec = next_->session.socket().accept_from(acceptor_, peer_endpoint_, span.number());
         if (ec == asio::error::would_block) {
             accepted_in_turn_ = 0;
@@ -690,9 +692,9 @@ private:
     endpoint_type peer_endpoint_;
     std::chrono::milliseconds pause_{0};
     unsigned accepted_in_turn_ = 0;  // accepts the direct accept made since it last gave way
-#if BERTH_DIRECT_ACCEPT
-    asio::detail::reactor* unpolled_reactor_ = nullptr;  // the sessions' reactor, when one thread runs it
-#endif
+    // The sessions' reactor (asio::detail::reactor) when one thread runs it; only BERTH_ASIO_INTERNALS sets
+    // it, and it is there in every build so that the opt-in changes no class layout.
+    void* unpolled_reactor_ = nullptr;
     std::atomic<bool> running_{false};
     state_type* registry_head_ = nullptr;
     std::atomic<std::size_t> registry_size_{0};
