@@ -5130,7 +5130,7 @@ public:
                     }
                 }
 #endif
-                base_type::async_wait(wait, std::move(handler));
+                this->base_type::async_wait(wait, std::move(handler));
             },
             token, what);
     }

@@ -107,7 +107,7 @@ public:
                     }
                 }
 #endif
-                base_type::async_wait(wait, std::move(handler));
+                this->base_type::async_wait(wait, std::move(handler));
             },
             token, what);
     }
