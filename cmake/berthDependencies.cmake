@@ -37,13 +37,13 @@ function(berth_find_model_dependencies result_var)
     endif()
     # 3.3.x and 3.4.x are the releases berth is tested with; both have undefined behaviour on non-ASCII input,
     # which config/toml_safe.hpp patches. Later releases carry the upstream fixes and are used as they are.
-    if(tomlplusplus_VERSION VERSION_GREATER_EQUAL 3.5 AND NOT tomlplusplus_VERSION VERSION_GREATER_EQUAL 4)
-      message(STATUS "berth: toml++ ${tomlplusplus_VERSION} is newer than the releases berth is tested with "
-                     "(3.3 and 3.4); it is used unpatched")
-    elseif(tomlplusplus_VERSION VERSION_GREATER_EQUAL 4)
+    if(tomlplusplus_VERSION VERSION_GREATER_EQUAL 4)
       _berth_missing_dependency("${arg_REQUIRED}"
         "toml++ ${tomlplusplus_VERSION} found; berth supports toml++ 3.3 and later 3.x releases")
       return()
+    elseif(tomlplusplus_VERSION VERSION_GREATER_EQUAL 3.5)
+      message(STATUS "berth: toml++ ${tomlplusplus_VERSION} is newer than the releases berth is tested with "
+                     "(3.3 and 3.4); it is used unpatched")
     endif()
     set(BERTH_TOML_VERSION "${tomlplusplus_VERSION}" PARENT_SCOPE)
     get_target_property(toml_include_dirs tomlplusplus::tomlplusplus INTERFACE_INCLUDE_DIRECTORIES)

@@ -39,7 +39,6 @@ option() {  # option <file.options> <key>: a value of the [libfuzzer] section, o
   if [ -f "$1" ]; then sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "$1" | head -n 1; fi
 }
 
-failed=0
 passed_count=0
 failed_count=0
 for fuzzer in "$OUT"/*_fuzzer; do
@@ -64,7 +63,6 @@ for fuzzer in "$OUT"/*_fuzzer; do
     grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$work/$name.log" | sed 's/^/   /'
     passed_count=$((passed_count + 1))
   else
-    failed=1
     failed_count=$((failed_count + 1))
     keep_work=1
     echo "   FAILED; last lines of $work/$name.log:"
@@ -73,7 +71,7 @@ for fuzzer in "$OUT"/*_fuzzer; do
 done
 
 echo "fuzzers: $passed_count passed, $failed_count failed"
-if [ "$failed" -ne 0 ]; then
+if [ "$failed_count" -ne 0 ]; then
   echo "some fuzzers failed; their logs and crash inputs are in $work"
   exit 1
 fi

@@ -145,17 +145,30 @@ export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
-stage_release() {
-  begin_stage "(a) g++, RelWithDebInfo, -Werror: all tests (build/)"
-  if configure build -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_WERROR=ON \
-       -DBERTH_SANITIZE= -DBERTH_TLS_BACKEND=BoringSSL -DBERTH_BUILD_TESTS=ON -DBERTH_BUILD_EXAMPLES=ON \
-       -DBERTH_BUILD_FUZZERS=ON -DBERTH_BUILD_BENCH=ON -DBERTH_BUILD_CLI=ON; then
-    build build
-    run_ctest build --no-tests=error
+# stage_all_tests <name> <build-dir> <cmake -D options...>: an unsanitized BoringSSL build of everything with
+# warnings as errors, and every CTest test. The options name the compiler, the build type and the benchmarks.
+stage_all_tests() {
+  local name=$1 dir=$2
+  shift 2
+  begin_stage "$name"
+  if configure "$dir" -DBERTH_WERROR=ON -DBERTH_SANITIZE= -DBERTH_TLS_BACKEND=BoringSSL -DBERTH_BUILD_TESTS=ON \
+       -DBERTH_BUILD_EXAMPLES=ON -DBERTH_BUILD_FUZZERS=ON -DBERTH_BUILD_CLI=ON "$@"; then
+    build "$dir"
+    run_ctest "$dir" --no-tests=error
   else
     stage_failed=$((stage_failed + 1))
   fi
   end_stage
+}
+
+# read_counts <log> <prefix>: the numbers of the last line "<prefix>N passed, N failed" of <log>, into
+# counted_passed and counted_failed; returns 1 when there is no such line.
+read_counts() {
+  local line
+  line=$(grep -E "^$2[0-9]+ passed, [0-9]+ failed\$" "$1" | tail -n 1 || true)
+  [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]] || return 1
+  counted_passed=${BASH_REMATCH[1]}
+  counted_failed=${BASH_REMATCH[2]}
 }
 
 stage_asan() {
@@ -304,55 +317,41 @@ stage_debian13() {
   trap - EXIT
 
   # The inner run ends with its stage lines, each prefixed "stage: ", and its own "N passed, N failed".
-  local line counts
+  local line
   while IFS= read -r line; do stage_results+=("${line#stage: }"); done < <(grep '^stage: ' "$log")
-  counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
-  rm -f "$log"
-  if [[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-    total_passed=$((total_passed + BASH_REMATCH[1]))
-    total_failed=$((total_failed + BASH_REMATCH[2]))
+  if read_counts "$log" ''; then
+    total_passed=$((total_passed + counted_passed))
+    total_failed=$((total_failed + counted_failed))
   else
     echo "setup.sh: the Debian 13 stages reported no results"
     total_failed=$((total_failed + 1))
     stage_results+=("Debian 13 stages: no results")
   fi
+  rm -f "$log"
 }
 
 # Inside the chroot: g++ 14 with BoringSSL (every test), the net tests on OpenSSL 3.5, and the OSS-Fuzz build
 # under clang 19 with each fuzzer run over its seed corpus.
 debian13_stages() {
-  stage_release_d13() {
-    # No build type: -O0 without debug information, the cheapest build that proves the code on this toolchain.
-    begin_stage "(e) Debian 13, g++ 14, -Werror: all tests (build-debian13/)"
-    if configure build-debian13 -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE= -DBERTH_WERROR=ON \
-         -DBERTH_SANITIZE= -DBERTH_TLS_BACKEND=BoringSSL -DBERTH_BUILD_TESTS=ON -DBERTH_BUILD_EXAMPLES=ON \
-         -DBERTH_BUILD_FUZZERS=ON -DBERTH_BUILD_BENCH=OFF -DBERTH_BUILD_CLI=ON; then
-      build build-debian13
-      run_ctest build-debian13 --no-tests=error
-    else
-      stage_failed=$((stage_failed + 1))
-    fi
-    end_stage
-  }
   stage_oss_fuzz_d13() {
     begin_stage "(g) Debian 13, clang 19: fuzz/oss-fuzz/build.sh, each fuzzer ${BERTH_FUZZ_SECONDS:-30} s"
     local log
     log=$(mktemp)
     CC=clang-19 CXX=clang++-19 bash "$repo/fuzz/run_oss_fuzz_build.sh" "${BERTH_FUZZ_SECONDS:-30}" 2>&1 |
       tee "$log" || true
-    local counts
-    counts=$(grep -E '^fuzzers: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
-    rm -f "$log"
-    if [[ $counts =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-      stage_passed=$((stage_passed + BASH_REMATCH[1]))
-      stage_failed=$((stage_failed + BASH_REMATCH[2]))
+    if read_counts "$log" 'fuzzers: '; then
+      stage_passed=$((stage_passed + counted_passed))
+      stage_failed=$((stage_failed + counted_failed))
     else
       stage_failed=$((stage_failed + 1))
     fi
+    rm -f "$log"
     end_stage
   }
   local start=$SECONDS
-  stage_release_d13
+  # No build type: -O0 without debug information, the cheapest build that proves the code on this toolchain.
+  stage_all_tests "(e) Debian 13, g++ 14, -Werror: all tests (build-debian13/)" build-debian13 \
+    -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE= -DBERTH_BUILD_BENCH=OFF
   stage_net_only "(f) Debian 13, g++ 14, OpenSSL 3.5: net tests (build-debian13-openssl/)" build-debian13-openssl \
     -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE= -DBERTH_SANITIZE= -DBERTH_TLS_BACKEND=OpenSSL
   stage_oss_fuzz_d13
@@ -364,7 +363,8 @@ debian13_stages() {
 test_matrix() {
   install_missing_packages
   local start=$SECONDS
-  stage_release
+  stage_all_tests "(a) g++, RelWithDebInfo, -Werror: all tests (build/)" build \
+    -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_BUILD_BENCH=ON
   stage_asan
   stage_net_only "(c) clang-14, TSan: net tests (build-tsan/)" build-tsan \
     -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=thread -DBERTH_TLS_BACKEND=BoringSSL

@@ -4205,8 +4205,9 @@ private:
 // do; a later release has both fixes and is included as it is (docs/dependencies.md).
 //
 // Nothing of this leaks into the including translation unit: both macros are restored afterwards with
-// push_macro/pop_macro, to what toml++ itself leaves (it undefines its internal macros at its end). The patch works only if this header is the first to include toml++ in a translation
-// unit; a translation unit that included an unfixed toml++ before it gets a compile-time error that says so.
+// push_macro/pop_macro, to what toml++ itself leaves (it undefines its internal macros at its end). The
+// patch works only if this header is the first to include toml++ in a translation unit; a translation unit
+// that included an unfixed toml++ before it gets a compile-time error that says so.
 
 #ifndef TOML_HEADER_ONLY
 #define TOML_HEADER_ONLY 1
@@ -4252,7 +4253,7 @@ private:
 #define BERTH_TOML_PATCHED 0
 #endif
 
-#if BERTH_TOML_PATCHED && BERTH_TOML_INCLUDED_BEFORE && !defined(BERTH_TOML_SAFE_INCLUDED)
+#if BERTH_TOML_PATCHED && BERTH_TOML_INCLUDED_BEFORE
 #error "berth: toml++ 3.3 and 3.4 have undefined behaviour on non-ASCII input, which berth patches while it \
 includes toml++; this translation unit included toml++ before berth. Include <berth/berth.hpp> (or \
 <berth/config/toml_safe.hpp>) before any toml++ header, or use a toml++ release after 3.4.0."
@@ -4272,25 +4273,26 @@ includes toml++; this translation unit included toml++ before berth. Include <be
 #pragma push_macro("TOML_ASSERT_ASSUME")
 #undef TOML_ASSERT_ASSUME
 #define TOML_ASSERT_ASSUME(...) static_assert(true)  // upstream fix #301: the parser reports the error itself
+#endif
+
 #if BERTH_TOML_HPP_NAMES
 #include <toml++/toml.hpp>
 #else
 #include <toml++/toml.h>
 #endif
+
+#if BERTH_TOML_PATCHED
 // toml++ undefines its internal macros at its end; then the pushed definition must not come back either.
-#if defined(TOML_ASSERT_ASSUME)
-#pragma pop_macro("TOML_ASSERT_ASSUME")
-#else
-#pragma pop_macro("TOML_ASSERT_ASSUME")
-#undef TOML_ASSERT_ASSUME
+#if !defined(TOML_ASSERT_ASSUME)
+#define BERTH_TOML_UNDEFINED_ITS_MACROS 1
 #endif
-#elif BERTH_TOML_HPP_NAMES
-#include <toml++/toml.hpp>
-#else
-#include <toml++/toml.h>
+#pragma pop_macro("TOML_ASSERT_ASSUME")
+#if defined(BERTH_TOML_UNDEFINED_ITS_MACROS)
+#undef TOML_ASSERT_ASSUME
+#undef BERTH_TOML_UNDEFINED_ITS_MACROS
+#endif
 #endif
 
-#define BERTH_TOML_SAFE_INCLUDED 1
 #undef BERTH_TOML_HPP_NAMES
 #undef BERTH_TOML_INCLUDED_BEFORE
 
