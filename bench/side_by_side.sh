@@ -26,6 +26,10 @@
 #   --turn N          connections to one server before the next one's turn in the interleaved runs (default 100:
 #                     a few milliseconds; with turns of one connection the servers' switching on the shared core
 #                     costs all of them alike and pulls the ratios towards 1)
+#   --compare-berth PATH
+#                     a second berth tool (another build: the BERTH_ASIO_INTERNALS opt-in, say), started like the
+#                     first and loaded in the interleaved rounds as a fourth server; the table adds its CPU per
+#                     connection and per handshake over the first berth's, measured over the same seconds
 #   --core-rounds N   rounds of the multi-core comparison (default 3; 0 skips it): berth serve with
 #                     --threads 2 and socket.reuse-port against --threads 1, neither pinned, plain connections at
 #                     concurrency 4x --concurrency; reports the rate and the server CPU per connection
@@ -50,6 +54,7 @@ hold_seconds=2
 core_rounds=3
 interleaved_rounds=5
 turn=100
+compare_berth=""
 
 die() { echo "side_by_side: $*" >&2; exit 2; }
 positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 takes a positive whole number"; echo "$2"; }
@@ -69,6 +74,8 @@ while [[ $# -gt 0 ]]; do
     --interleaved-rounds) [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--interleaved-rounds takes a whole number"
       interleaved_rounds=$2; shift 2 ;;
     --turn) turn=$(positive "$1" "${2:-}"); shift 2 ;;
+    --compare-berth) [[ $# -ge 2 && -x "$2" ]] || die "--compare-berth needs an executable berth tool"
+      compare_berth=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -312,6 +319,17 @@ if (( serve_available )); then
     echo "   berth serve did not start listening within 15 s:"; tail -5 "$work/berth-rates.err" | sed 's/^/     /'
   fi
 fi
+other_up=0
+if (( berth_up )) && [[ -n $compare_berth ]]; then
+  first_berth=$berth
+  berth=$compare_berth
+  if start_berth other-rates; then
+    other_up=1; other_pid=$started_pid; other_plain=$plain_port; other_tls=$tls_port
+  else
+    echo "   the second berth serve did not start listening within 15 s:"; tail -5 "$work/other-rates.err" | sed 's/^/     /'
+  fi
+  berth=$first_berth
+fi
 
 rate_args=(--seconds "$seconds" --concurrency "$concurrency")
 for round in $(seq "$rounds"); do
@@ -340,7 +358,11 @@ if (( berth_up )); then
     # The order of the targets rotates too, so that no server always starts the run.
     plain_runs=("berth-plain $berth_plain $berth_pid" "epoll-a $epoll_a_port $epoll_a_pid" "epoll-b $epoll_b_port $epoll_b_pid")
     tls_runs=("berth-tls $berth_tls $berth_pid" "tls-a $tls_a_port $tls_a_pid" "tls-b $tls_b_port $tls_b_pid")
-    first=$(((round - 1) % 3))
+    if (( other_up )); then
+      plain_runs+=("other-plain $other_plain $other_pid")
+      tls_runs+=("other-tls $other_tls $other_pid")
+    fi
+    first=$(((round - 1) % ${#plain_runs[@]}))
     measure_interleaved connect-rate "${plain_runs[@]:$first}" "${plain_runs[@]:0:$first}"
     measure_interleaved tls-rate "${tls_runs[@]:$first}" "${tls_runs[@]:0:$first}"
   done
@@ -407,6 +429,13 @@ echo "| CPU per TLS 1.3 handshake, vs the mean of both tls_epoll_server copies |
 if (( interleaved_rounds > 0 )); then
   echo "| CPU per plain connection, interleaved, vs the mean of both epoll_server copies | $(berth_or_pending ratios interleaved-berth-plain interleaved-epoll-a interleaved-epoll-b server_cpu_us_per_connection) | $(berth_or_pending ratios interleaved-epoll-b interleaved-epoll-a server_cpu_us_per_connection) | <= 1.05 |"
   echo "| CPU per TLS 1.3 handshake, interleaved, vs the mean of both tls_epoll_server copies | $(berth_or_pending ratios interleaved-berth-tls interleaved-tls-a interleaved-tls-b server_cpu_us_per_handshake) | $(berth_or_pending ratios interleaved-tls-b interleaved-tls-a server_cpu_us_per_handshake) | <= 1.10 |"
+fi
+if (( other_up && interleaved_rounds > 0 )); then
+  echo
+  echo "| the second berth ($compare_berth) over the first, interleaved | median (range) |"
+  echo "|---|---|"
+  echo "| CPU per plain connection | $(ratios interleaved-other-plain interleaved-berth-plain server_cpu_us_per_connection) |"
+  echo "| CPU per TLS 1.3 handshake | $(ratios interleaved-other-tls interleaved-berth-tls server_cpu_us_per_handshake) |"
 fi
 echo
 echo "| memory per idle connection (VmRSS growth, median of $hold_rounds) | berth serve | yardstick | target |"
