@@ -7847,7 +7847,6 @@ using Session = BasicSession<asio::ip::tcp>;
 //   - an awaitable operation: asio::awaitable<T> handler(Session&, asio::use_awaitable_t<>)
 // The handler object is shared by every session and called concurrently from the server's threads.
 
-#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -7893,21 +7892,6 @@ concept AwaitableOperationSessionHandler = requires(H& handler, Session& session
 template <class H, class Session>
 concept SessionHandler = CoroutineSessionHandler<H, Session> || CallbackSessionHandler<H, Session> ||
                          AwaitableOperationSessionHandler<H, Session>;
-
-/// Runs the handler, whatever its shape, as one awaitable. An error reported by a callback or an
-/// operation is thrown (as Asio's use_awaitable does), so every shape ends the same two ways.
-template <class H, class Session>
-    requires SessionHandler<H, Session>
-asio::awaitable<void> run_session_handler(H& handler, Session& session) {
-    if constexpr (CoroutineSessionHandler<H, Session>) {
-        co_await handler(session);
-    } else if constexpr (CallbackSessionHandler<H, Session>) {
-        co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::error_code)>(
-            [&handler, &session](auto done) { handler(session, std::move(done)); }, asio::use_awaitable);
-    } else {
-        co_await handler(session, asio::use_awaitable);
-    }
-}
 
 }  // namespace berth
 
