@@ -191,12 +191,12 @@ fi
 
 serve_args="--threads 1 ${BERTH_SERVE_ARGS:-}"
 
-# start_berth NAME [PIN] [ARGS] [TOML]: berth serve with a plain SMTP listener and an implicit-TLS one (berth's
-# defaults otherwise, plus the TOML lines given for both); PIN "pin" (the default) runs it on the servers' CPU,
-# ARGS replaces "$serve_args". Sets started_pid, plain_port, tls_port. Returns 1 (the reason is in NAME.err) when
-# it does not come up.
+# start_berth NAME [PIN] [ARGS] [TOML] [TOOL]: berth serve with a plain SMTP listener and an implicit-TLS one
+# (berth's defaults otherwise, plus the TOML lines given for both); PIN "pin" (the default) runs it on the servers'
+# CPU, ARGS replaces "$serve_args", TOOL replaces "$berth" (the --compare-berth build). Sets started_pid,
+# plain_port, tls_port. Returns 1 (the reason is in NAME.err) when it does not come up.
 start_berth() {
-  local name=$1 pin=${2:-pin} args=${3:-$serve_args} extra=${4:-}
+  local name=$1 pin=${2:-pin} args=${3:-$serve_args} extra=${4:-} tool=${5:-$berth}
   local pin_command=("${server_pin[@]}")
   [[ $pin == pin ]] || pin_command=()
   plain_port=$(free_port)
@@ -216,7 +216,7 @@ tls.implicit = true
 $extra
 EOF
   # shellcheck disable=SC2086  # args is a list of words
-  "${pin_command[@]}" "$berth" serve "$work/$name.toml" $args >"$work/$name.out" 2>"$work/$name.err" &
+  "${pin_command[@]}" "$tool" serve "$work/$name.toml" $args >"$work/$name.out" 2>"$work/$name.err" &
   started_pid=$!
   pids+=("$started_pid")
   for _ in $(seq 150); do
@@ -321,14 +321,11 @@ if (( serve_available )); then
 fi
 other_up=0
 if (( berth_up )) && [[ -n $compare_berth ]]; then
-  first_berth=$berth
-  berth=$compare_berth
-  if start_berth other-rates; then
+  if start_berth other-rates pin "$serve_args" "" "$compare_berth"; then
     other_up=1; other_pid=$started_pid; other_plain=$plain_port; other_tls=$tls_port
   else
     echo "   the second berth serve did not start listening within 15 s:"; tail -5 "$work/other-rates.err" | sed 's/^/     /'
   fi
-  berth=$first_berth
 fi
 
 rate_args=(--seconds "$seconds" --concurrency "$concurrency")
@@ -455,6 +452,7 @@ echo "Ratios are per round (adjacent runs), so machine load shared by both sides
 echo "noise floor: two copies of the same yardstick should read 1.000. The rows against the mean of both copies"
 echo "divide by the mean of the round's two yardstick runs, which halves the yardstick's share of the noise."
 if (( interleaved_rounds > 0 )); then
-  echo "The interleaved rows come from runs that load the three servers at once, $turn connections to each in"
+  echo "The interleaved rows come from runs that load the servers at once (berth and both yardstick copies, and the"
+  echo "second berth with --compare-berth), $turn connections to each in"
   echo "turn: every ratio compares the same seconds, so the machine's drift cancels almost entirely."
 fi
