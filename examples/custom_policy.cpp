@@ -34,7 +34,7 @@ int main() {
     std::atomic<int> refused{0};
     BusyPolicies policies;
     policies.events = CountRefusals{&refused};
-    berth::BasicServer<asio::ip::tcp, asio::any_io_executor, BusyPolicies> server(config.listeners, {}, policies);
+    berth::BasicServerRunner<asio::ip::tcp, BusyPolicies> server(config.listeners, {}, policies);
     server.bind();
     server.start(hold_then_greet);
     const asio::ip::tcp::endpoint endpoint{asio::ip::make_address("127.0.0.1"), server.local_address("smtp")->port()};

@@ -18,7 +18,7 @@ int main() {
     )");
     if (!config.valid()) return 1;
 
-    berth::BasicServer<asio::ip::tcp, asio::any_io_executor, berth::Policies<>::with_tls<berth::PlaintextOnly>> server(
+    berth::BasicServerRunner<asio::ip::tcp, berth::Policies<>::with_tls<berth::PlaintextOnly>> server(
         config.listeners);
     server.bind();
     server.start(hello);

@@ -1,6 +1,6 @@
 #include <berth/net/accept_errors.hpp>  // first: the header compiles on its own
 
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <asio/write.hpp>
 
@@ -105,7 +105,7 @@ std::chrono::microseconds process_cpu_time() {
 TEST_CASE("EMFILE pauses the acceptor without spinning, and it recovers when descriptors are freed",
           "[net][accept-errors]") {
     using Bundle = Policies<>::with_events<BackoffEvents>;
-    BasicServer<asio::ip::tcp, asio::any_io_executor, Bundle> server({make_listener("smtp", {"127.0.0.1:0"})});
+    BasicServerRunner<asio::ip::tcp, Bundle> server({make_listener("smtp", {"127.0.0.1:0"})});
     server.bind();
     server.start([](Session& session) -> asio::awaitable<void> {
         asio::steady_timer timer(session.get_executor());

@@ -1,6 +1,6 @@
 #include <berth/net/accepted_socket.hpp>  // first: the header compiles on its own
 
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <fcntl.h>
 
@@ -64,7 +64,7 @@ TEST_CASE("the acceptor takes connections with accept4 only when Asio's internal
 TEST_CASE("an accepted descriptor is non-blocking and close-on-exec before its first operation", "[net][accept]") {
     auto mutex = std::make_shared<std::mutex>();
     auto seen = std::make_shared<std::vector<DescriptorState>>();
-    Server server({make_listener("inspect", {"127.0.0.1:0"})}, ServerOptions{});
+    ServerRunner server({make_listener("inspect", {"127.0.0.1:0"})}, RunnerOptions{});
     server.bind();
     server.start(InspectThenGreet{mutex, seen});
 
@@ -85,7 +85,7 @@ TEST_CASE("a burst of connections larger than one accept batch is served whole",
     // turn; every connection of a burst several batches long must still be accepted and greeted.
     auto mutex = std::make_shared<std::mutex>();
     auto seen = std::make_shared<std::vector<DescriptorState>>();
-    Server server({make_listener("burst", {"127.0.0.1:0"})}, ServerOptions{});
+    ServerRunner server({make_listener("burst", {"127.0.0.1:0"})}, RunnerOptions{});
     server.bind();
     server.start(InspectThenGreet{mutex, seen});
     const SocketAddr target = *server.local_address("burst");

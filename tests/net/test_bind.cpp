@@ -1,4 +1,4 @@
-#include <berth/net/server.hpp>  // first: the header compiles on its own
+#include <berth/net/runner.hpp>  // first: the header compiles on its own
 
 #include "support/catch.hpp"
 
@@ -49,7 +49,7 @@ const StartupFailure* failure_for(const std::vector<StartupFailure>& failures, s
 }  // namespace
 
 TEST_CASE("port 0: the real port is reported and served", "[net][bind]") {
-    Server server({make_listener("smtp", {"127.0.0.1:0", "[::1]:0"})});
+    ServerRunner server({make_listener("smtp", {"127.0.0.1:0", "[::1]:0"})});
     server.bind();
     const auto endpoints = server.bound_endpoints();
     REQUIRE(endpoints.size() == 2);
@@ -77,11 +77,12 @@ TEST_CASE("bind failures name every failed address, its key and the OS reason - 
     auto submission = make_listener("submission", {"[::1]:0", "192.0.2.1:2525"});  // not an address of this host
     smtp.socket_reuse_port = false;  // SO_REUSEPORT alone would still refuse here; keep the case plain
 
+    // The runner's io_context has descriptors of its own (epoll, eventfd, timerfd): count after it exists.
+    ServerRunner server({smtp, submission});
     const std::size_t descriptors_before = open_descriptor_count();
     const auto listening_before = own_listening_ports();
     REQUIRE(listening_before.count(holder.port()) == 1);
 
-    Server server({smtp, submission});
     try {
         server.bind();
         FAIL("bind() should have thrown");
@@ -111,7 +112,7 @@ TEST_CASE("bind failures name every failed address, its key and the OS reason - 
 
 TEST_CASE("the error_code overload reports the same failures without throwing", "[net][bind]") {
     PortHolder holder;
-    Server server({make_listener("imap", {"127.0.0.1:" + std::to_string(holder.port())})});
+    ServerRunner server({make_listener("imap", {"127.0.0.1:" + std::to_string(holder.port())})});
     std::error_code ec;
     server.bind(ec);
     CHECK(ec == NetError::startup_failed);
@@ -129,7 +130,7 @@ TEST_CASE("a listener built in code is named by its listener name when it has no
     PortHolder holder;
     auto listener = make_listener("code", {"127.0.0.1:" + std::to_string(holder.port())});
     listener.provenance = {};
-    Server server({listener});
+    ServerRunner server({listener});
     std::error_code ec;
     server.bind(ec);
     REQUIRE(server.startup_failures().size() == 1);
@@ -141,7 +142,7 @@ TEST_CASE("bind twice is refused - a failed bind can be retried", "[net][bind]")
     const std::uint16_t port = holder->port();
     auto listener = make_listener("pop3", {"127.0.0.1:" + std::to_string(port)});
     listener.socket_reuse_port = false;
-    Server server({listener});
+    ServerRunner server({listener});
     std::error_code ec;
     server.bind(ec);
     REQUIRE(ec == NetError::startup_failed);
@@ -159,7 +160,7 @@ TEST_CASE("a TLS problem on one listener stops the whole start, and nothing list
     secure.use_tls = true;  // the default TLS policy has no certificate
     secure.provenance[static_cast<std::size_t>(Field::use_tls)].path = "server.listener.secure.tls.enable";
     const auto listening_before = own_listening_ports();
-    Server server({plain, secure});
+    ServerRunner server({plain, secure});
     std::error_code ec;
     server.bind(ec);
     CHECK(ec == NetError::startup_failed);
@@ -173,7 +174,7 @@ TEST_CASE("a TLS problem on one listener stops the whole start, and nothing list
 }
 
 TEST_CASE("several threads with SO_REUSEPORT shard one socket per thread on the same port", "[net][bind]") {
-    Server server({make_listener("smtp", {"127.0.0.1:0"})}, ServerOptions{.threads = 2});
+    ServerRunner server({make_listener("smtp", {"127.0.0.1:0"})}, RunnerOptions{.threads = 2});
     server.bind();
     CHECK(server.sharded());
     const auto sockets = server.listening_sockets();
@@ -191,7 +192,7 @@ TEST_CASE("several threads with SO_REUSEPORT shard one socket per thread on the 
 
     auto no_reuse = make_listener("smtp", {"127.0.0.1:0"});
     no_reuse.socket_reuse_port = false;
-    Server shared({no_reuse}, ServerOptions{.threads = 2});
+    ServerRunner shared({no_reuse}, RunnerOptions{.threads = 2});
     shared.bind();
     CHECK_FALSE(shared.sharded());
     CHECK(shared.listening_sockets().size() == 1);

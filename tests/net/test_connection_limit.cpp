@@ -1,7 +1,7 @@
 #include <berth/net/connection_limit.hpp>  // first: the header compiles on its own
 
 #include <berth/net/overload.hpp>
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include "support/catch.hpp"
 
@@ -127,7 +127,7 @@ void storm(Expect expect, bool sharded) {
     listener.protocol = Protocol::smtp;
     listener.socket_reuse_port = sharded;
     Gauge gauge;
-    BasicServer<asio::ip::tcp, asio::any_io_executor, PolicyBundle> server({listener}, ServerOptions{.threads = 2});
+    BasicServerRunner<asio::ip::tcp, PolicyBundle> server({listener}, RunnerOptions{.threads = 2});
     server.bind();
     REQUIRE(server.sharded() == sharded);
     server.start(HoldingHandler{&gauge});
@@ -209,7 +209,7 @@ TEST_CASE("a global cap over two listeners, with backpressure", "[net][limit]") 
     using Bundle = Policies<>::with_connection_limit<GlobalConnectionCap>::with_overload<Backpressure>;
     Bundle policies{.connection_limit = GlobalConnectionCap(2)};
     Gauge gauge;
-    BasicServer<asio::ip::tcp, asio::any_io_executor, Bundle> server({a, b}, ServerOptions{.threads = 2}, policies);
+    BasicServerRunner<asio::ip::tcp, Bundle> server({a, b}, RunnerOptions{.threads = 2}, policies);
     server.bind();
     server.start(HoldingHandler{&gauge});
     std::vector<std::thread> threads;
@@ -239,7 +239,7 @@ TEST_CASE("a client that saw its connection closed finds the permit free when it
     // refused because of the connection it replaces.
     auto listener = make_listener("one", {"127.0.0.1:0"});
     listener.max_connections = 1;
-    Server server({listener});
+    ServerRunner server({listener});
     server.bind();
     server.start([](Session& session, auto done) {
         asio::async_write(session.stream(), asio::buffer(std::string_view("220 once\r\n")),

@@ -1,7 +1,7 @@
 // The default connection limit held for real: 8,192 idle connections on one listener (SPEC §1's
 // default maxConnections), the limit exact, the 8,193rd handled as the overload policy says, and a
 // freed place served again.
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <asio/redirect_error.hpp>
 #include <asio/write.hpp>
@@ -89,8 +89,8 @@ TEST_CASE("8,192 idle connections on one listener: the limit is exact, the 8,193
     auto listener = make_listener("full", {"127.0.0.1:0"});
     listener.protocol = Protocol::smtp;
     REQUIRE(listener.max_connections == limit);  // the built-in default, not set here
-    BasicServer<asio::ip::tcp, asio::any_io_executor, Policies<>::with_overload<BusyReply>> server(
-        {listener}, ServerOptions{.threads = 1});
+    BasicServerRunner<asio::ip::tcp, Policies<>::with_overload<BusyReply>> server(
+        {listener}, RunnerOptions{.threads = 1});
     server.bind();
     server.start(GreetAndWait{});
     const SocketAddr target = server.bound_endpoints().at(0).local;

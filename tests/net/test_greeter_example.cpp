@@ -54,7 +54,7 @@ TEST_CASE("the documentation's SMTP greeter, plaintext and with STARTTLS", "[net
     const berth::PemCertificate certificate = berth::generate_self_signed_certificate({"localhost"});
     berth::Policies<> policies;
     policies.tls = berth::LibraryTls<>(certificate);
-    berth::Server server({plain, submission}, {}, policies);
+    berth::ServerRunner server({plain, submission}, {}, policies);
     server.bind();
     server.start(smtp_greeter);
 

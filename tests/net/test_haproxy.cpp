@@ -1,7 +1,7 @@
 // A real HAProxy in front of berth, sending PROXY v1 (send-proxy) and v2 (send-proxy-v2): the session
 // handler must see the client's address, not HAProxy's.
 
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <asio/write.hpp>
 
@@ -37,7 +37,7 @@ TEST_CASE("HAProxy with send-proxy and send-proxy-v2 in front of berth", "[net][
     auto listener = make_listener("behind-haproxy", {"127.0.0.1:0"});
     listener.proxy_trusted_networks = {IpMask::parse("127.0.0.1").value()};
     listener.tls_timeout = Duration::from_milliseconds(2000);
-    Server server({listener});
+    ServerRunner server({listener});
     server.bind();
     server.start(ReportPeer{});
     const std::uint16_t berth_port = server.local_address("behind-haproxy")->port();

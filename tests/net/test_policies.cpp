@@ -1,6 +1,6 @@
 #include <berth/net/policies.hpp>  // first: the header compiles on its own
 
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <asio/write.hpp>
 
@@ -135,7 +135,7 @@ TEST_CASE("with_* replaces exactly one policy", "[net][policies]") {
 }
 
 TEST_CASE("a server made of archetype policies serves a connection", "[net][policies]") {
-    BasicServer<asio::ip::tcp, asio::any_io_executor, archetype::Bundle> server(
+    BasicServerRunner<asio::ip::tcp, archetype::Bundle> server(
         {make_listener("minimal", {"127.0.0.1:0"})});
     server.bind();
     server.start([](Session& session) -> asio::awaitable<void> {
@@ -198,7 +198,7 @@ TEST_CASE("session handlers: a coroutine, a callback, an Asio initiating functio
     STATIC_REQUIRE_FALSE(SessionHandler<NotAPolicy, Session>);
 
     auto serve = [](auto handler, std::string_view expected) {
-        Server server({make_listener("shape", {"127.0.0.1:0"})});
+        ServerRunner server({make_listener("shape", {"127.0.0.1:0"})});
         server.bind();
         server.start(std::move(handler));
         Client client;

@@ -1,6 +1,6 @@
 #include <berth/net/proxy_reader.hpp>  // first: the header compiles on its own
 
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
@@ -50,7 +50,7 @@ struct EchoPeer {
 template <class PolicyBundle = Policies<>::with_events<RecordingEvents>>
 struct ProxiedServer {
     explicit ProxiedServer(std::uint32_t max_connections = 16, PolicyBundle policies = {})
-        : server({configure(max_connections)}, ServerOptions{}, policies) {
+        : server({configure(max_connections)}, RunnerOptions{}, policies) {
         server.bind();
         server.start(EchoPeer{});
         endpoint = *server.local_address("proxied");
@@ -66,7 +66,7 @@ struct ProxiedServer {
     /// The next event that is not `accepted`.
     std::optional<RecordedEvent> next_event() { return events().pop(3s); }
 
-    BasicServer<asio::ip::tcp, asio::any_io_executor, PolicyBundle> server;
+    BasicServerRunner<asio::ip::tcp, PolicyBundle> server;
     SocketAddr endpoint{IpAddress::v4({0, 0, 0, 0}), 0};
 };
 
@@ -248,7 +248,7 @@ TEST_CASE("a PROXY policy that refuses a version, and one that reads no header a
     REQUIRE(event);
     CHECK(event->detail == "PROXY v1 is not accepted");
 
-    BasicServer<asio::ip::tcp, asio::any_io_executor, Policies<>::with_proxy_protocol<NoProxyProtocol>> refusing(
+    BasicServerRunner<asio::ip::tcp, Policies<>::with_proxy_protocol<NoProxyProtocol>> refusing(
         {ProxiedServer<>::configure(4)});
     std::error_code ec;
     refusing.bind(ec);

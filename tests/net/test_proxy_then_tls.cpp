@@ -1,7 +1,7 @@
 // A PROXY header followed at once by the ClientHello, in one write, on an implicit-TLS listener: the
 // bytes after the header are the start of the handshake and must reach it (SPEC §5 keeps them for the
 // next layer). Found by `berth probe`; before the fix the handshake stalled until tlsTimeout.
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -50,7 +50,7 @@ TEST_CASE("implicit TLS after a PROXY header sent in the same segment as the Cli
     listener.tls_timeout = Duration::from_milliseconds(3000);
     Policies<> policies;
     policies.tls = LibraryTls<>(generate_self_signed_certificate({"localhost"}));
-    Server server({listener}, {}, policies);
+    ServerRunner server({listener}, {}, policies);
     server.bind();
     server.start(GreetOverTls{});
     const auto port = server.local_address("smtps")->port();

@@ -1,7 +1,7 @@
 // Two-phase shutdown: listening sockets closed at once, sessions finish within the grace period, the
 // rest are cancelled, and no permit outlives the server's shutdown.
 
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <asio/redirect_error.hpp>
 #include <asio/read_until.hpp>
@@ -39,7 +39,7 @@ asio::awaitable<void> sleep_for(Session& session, std::chrono::milliseconds dura
 }  // namespace
 
 TEST_CASE("in-flight sessions finish within the grace period - listening sockets close at once", "[net][shutdown]") {
-    Server server({make_listener("smtp", {"127.0.0.1:0"})});
+    ServerRunner server({make_listener("smtp", {"127.0.0.1:0"})});
     server.bind();
     server.start([](Session& session) -> asio::awaitable<void> {
         co_await write_line(session, "start\r\n");
@@ -70,7 +70,7 @@ TEST_CASE("in-flight sessions finish within the grace period - listening sockets
 TEST_CASE("after the grace period the remaining sessions are cancelled", "[net][shutdown]") {
     Mailbox<std::string> outcomes;
     auto listener = make_listener("imap", {"127.0.0.1:0"});
-    Server server({listener}, ServerOptions{.threads = 2});
+    ServerRunner server({listener}, RunnerOptions{.threads = 2});
     server.bind();
     server.start([&outcomes](Session& session) -> asio::awaitable<void> {
         co_await write_line(session, "* OK\r\n");
@@ -108,7 +108,7 @@ TEST_CASE("after the grace period the remaining sessions are cancelled", "[net][
 
 TEST_CASE("a session that ignores cancellation is destroyed after cancel_wait - its permit comes back",
           "[net][shutdown]") {
-    Server server({make_listener("pop3", {"127.0.0.1:0"})}, ServerOptions{.cancel_wait = 200ms});
+    ServerRunner server({make_listener("pop3", {"127.0.0.1:0"})}, RunnerOptions{.cancel_wait = 200ms});
     server.bind();
     server.start([](Session& session) -> asio::awaitable<void> {
         co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
@@ -138,7 +138,7 @@ TEST_CASE("a handler's exception is reported and the server keeps serving", "[ne
         }
     };
     std::atomic<int> calls{0};
-    BasicServer<asio::ip::tcp, asio::any_io_executor, Policies<>::with_events<Errors>> server(
+    BasicServerRunner<asio::ip::tcp, Policies<>::with_events<Errors>> server(
         {make_listener("http", {"127.0.0.1:0"})});
     server.bind();
     server.start([&calls](Session& session) -> asio::awaitable<void> {
@@ -159,7 +159,7 @@ TEST_CASE("a handler's exception is reported and the server keeps serving", "[ne
 
 TEST_CASE("a handler can ask the server to stop - shutdown() itself is refused on a server thread", "[net][shutdown]") {
     Mailbox<std::string> seen;
-    Server server({make_listener("sieve", {"127.0.0.1:0"})});
+    ServerRunner server({make_listener("sieve", {"127.0.0.1:0"})});
     server.bind();
     server.start([&server, &seen](Session& session) -> asio::awaitable<void> {
         try {
@@ -192,7 +192,7 @@ std::size_t thread_count() {
 
 TEST_CASE("run_until_signal serves on the calling thread alone and shuts down gracefully on its signal",
           "[net][shutdown]") {
-    Server server({make_listener("smtp", {"127.0.0.1:0"})}, ServerOptions{.cancel_wait = 500ms});
+    ServerRunner server({make_listener("smtp", {"127.0.0.1:0"})}, RunnerOptions{.cancel_wait = 500ms});
     server.bind();
     const SocketAddr address = *server.local_address("smtp");
 
@@ -237,7 +237,7 @@ TEST_CASE("run_until_signal serves on the calling thread alone and shuts down gr
 }
 
 TEST_CASE("shutdown() from another thread ends run_until_signal, which returns 0", "[net][shutdown]") {
-    Server server({make_listener("pop3", {"127.0.0.1:0"})}, ServerOptions{.threads = 2});
+    ServerRunner server({make_listener("pop3", {"127.0.0.1:0"})}, RunnerOptions{.threads = 2});
     server.bind();
     const SocketAddr address = *server.local_address("pop3");
     std::thread stopper([&] {

@@ -1,6 +1,6 @@
 #include <berth/net/socket_options.hpp>  // first: the header compiles on its own
 
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include "support/catch.hpp"
 
@@ -96,7 +96,7 @@ TEST_CASE("listening socket options are set before bind, in SPEC order", "[net][
 
 TEST_CASE("IPv4: every option read back raw on the listening and the accepted socket", "[net][socket-options]") {
     Mailbox<AcceptedOptions> accepted;
-    Server server({tuned_listener("127.0.0.1:0")});
+    ServerRunner server({tuned_listener("127.0.0.1:0")});
     server.bind();
     server.start(ProbeHandler{&accepted});
 
@@ -129,7 +129,7 @@ TEST_CASE("IPv4: options turned off are off, unset ones are the OS defaults", "[
     listener.socket_no_delay = false;
     listener.socket_backlog = 17;
     Mailbox<AcceptedOptions> accepted;
-    Server server({listener});
+    ServerRunner server({listener});
     server.bind();
     server.start(ProbeHandler{&accepted});
 
@@ -152,7 +152,7 @@ TEST_CASE("IPv4: options turned off are off, unset ones are the OS defaults", "[
 
 TEST_CASE("IPv6: IPV6_TCLASS, IPV6_V6ONLY for a specific address, IPV6_UNICAST_HOPS", "[net][socket-options]") {
     Mailbox<AcceptedOptions> accepted;
-    Server server({tuned_listener("[::1]:0")});
+    ServerRunner server({tuned_listener("[::1]:0")});
     server.bind();
     server.start(ProbeHandler{&accepted});
 

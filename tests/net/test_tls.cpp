@@ -1,6 +1,6 @@
 #include <berth/net/tls.hpp>  // first: the header compiles on its own
 
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <asio/redirect_error.hpp>
 #include <asio/read_until.hpp>
@@ -29,7 +29,7 @@ struct Events {
     }
 };
 using TlsPolicies = Policies<>::with_events<Events>;
-using TlsServer = BasicServer<asio::ip::tcp, asio::any_io_executor, TlsPolicies>;
+using TlsServer = BasicServerRunner<asio::ip::tcp, TlsPolicies>;
 
 TlsPolicies tls_policies() {
     TlsPolicies policies;
@@ -172,7 +172,7 @@ TEST_CASE("certificates: generated, loaded from PEM files, refused when wrong", 
 }
 
 TEST_CASE("implicit TLS with openssl s_client", "[net][tls]") {
-    TlsServer server({tls_listener("smtps", true)}, ServerOptions{}, tls_policies());
+    TlsServer server({tls_listener("smtps", true)}, RunnerOptions{}, tls_policies());
     server.bind();
     server.start(TlsHello{});
     CertificateFile ca;
@@ -187,7 +187,7 @@ TEST_CASE("implicit TLS with openssl s_client", "[net][tls]") {
 
 TEST_CASE("STARTTLS with openssl s_client -starttls smtp", "[net][tls]") {
     Mailbox<std::string> log;
-    TlsServer server({tls_listener("submission", false)}, ServerOptions{}, tls_policies());
+    TlsServer server({tls_listener("submission", false)}, RunnerOptions{}, tls_policies());
     server.bind();
     server.start(TinySmtp{&log});
     CertificateFile ca;
@@ -224,7 +224,7 @@ TEST_CASE("STARTTLS is offered only when the listener has TLS on and not implici
     auto plain = make_listener("plain", {"127.0.0.1:0"});
     auto starttls = tls_listener("starttls", false);
     Mailbox<std::string> results;
-    TlsServer server({plain, starttls}, ServerOptions{}, tls_policies());
+    TlsServer server({plain, starttls}, RunnerOptions{}, tls_policies());
     server.bind();
     server.start(Probe{&results});
     for (const char* name : {"plain", "starttls"}) {
@@ -242,7 +242,7 @@ TEST_CASE("a disabled TLS version is refused", "[net][tls]") {
     no13.tls_disable_protocols = {TlsVersion::tls13};
     auto no12 = tls_listener("no12", true);
     no12.tls_disable_protocols = {TlsVersion::tls12};
-    TlsServer server({no13, no12}, ServerOptions{}, tls_policies());
+    TlsServer server({no13, no12}, RunnerOptions{}, tls_policies());
     server.bind();
     server.start(TlsHello{});
     CertificateFile ca;
@@ -259,7 +259,7 @@ TEST_CASE("a disabled TLS version is refused", "[net][tls]") {
 TEST_CASE("a disabled TLS 1.2 suite is not negotiated", "[net][tls]") {
     auto listener = tls_listener("suites", true);
     listener.tls_disable_cipher_suites = {TlsCipherSuite::ecdhe_ecdsa_aes_128_gcm_sha256};
-    TlsServer server({listener}, ServerOptions{}, tls_policies());
+    TlsServer server({listener}, RunnerOptions{}, tls_policies());
     server.bind();
     server.start(TlsHello{});
     CertificateFile ca;
@@ -278,7 +278,7 @@ TEST_CASE("tlsIgnoreClientOrder picks the server's TLS 1.2 suite order", "[net][
     auto client_order = server_order;
     client_order.name = "client-order";
     client_order.tls_ignore_client_order = false;
-    TlsServer server({server_order, client_order}, ServerOptions{}, tls_policies());
+    TlsServer server({server_order, client_order}, RunnerOptions{}, tls_policies());
     server.bind();
     server.start(TlsHello{});
     CertificateFile ca;
@@ -292,7 +292,7 @@ TEST_CASE("tlsIgnoreClientOrder picks the server's TLS 1.2 suite order", "[net][
 TEST_CASE("a client that never finishes the handshake is cut at tlsTimeout", "[net][tls]") {
     auto listener = tls_listener("slow", true);
     listener.tls_timeout = Duration::from_milliseconds(300);
-    TlsServer server({listener}, ServerOptions{}, tls_policies());
+    TlsServer server({listener}, RunnerOptions{}, tls_policies());
     server.bind();
     server.start(TlsHello{});
     for (std::string_view sent : {std::string_view{}, std::string_view("\x16\x03\x01\x02\x00", 5)}) {
@@ -311,7 +311,7 @@ TEST_CASE("a client that never finishes the handshake is cut at tlsTimeout", "[n
 }
 
 TEST_CASE("a plaintext client on an implicit-TLS listener is closed, never served in plaintext", "[net][tls]") {
-    TlsServer server({tls_listener("smtps", true)}, ServerOptions{}, tls_policies());
+    TlsServer server({tls_listener("smtps", true)}, RunnerOptions{}, tls_policies());
     server.bind();
     server.start(TlsHello{});
     Client client;
@@ -329,7 +329,7 @@ TEST_CASE("TLS 1.3 cipher suites: BoringSSL refuses the listener, OpenSSL remove
     listener.provenance[static_cast<std::size_t>(Field::tls_disable_cipher_suites)].path =
         "server.listener.tls13.tls.disable-ciphers";
     const auto listening_before = own_listening_ports();
-    TlsServer server({listener}, ServerOptions{}, tls_policies());
+    TlsServer server({listener}, RunnerOptions{}, tls_policies());
     std::error_code ec;
     server.bind(ec);
 #if defined(OPENSSL_IS_BORINGSSL)
@@ -343,7 +343,7 @@ TEST_CASE("TLS 1.3 cipher suites: BoringSSL refuses the listener, OpenSSL remove
 
     // With TLS 1.3 off, no TLS 1.3 suite can be negotiated: the removal holds, and the listener starts.
     listener.tls_disable_protocols = {TlsVersion::tls13};
-    TlsServer without13({listener}, ServerOptions{}, tls_policies());
+    TlsServer without13({listener}, RunnerOptions{}, tls_policies());
     without13.bind(ec);
     CHECK_FALSE(ec);
 #else
@@ -358,7 +358,7 @@ TEST_CASE("TLS 1.3 cipher suites: BoringSSL refuses the listener, OpenSSL remove
 }
 
 TEST_CASE("the plaintext-only TLS policy refuses a TLS listener instead of serving it in plaintext", "[net][tls]") {
-    BasicServer<asio::ip::tcp, asio::any_io_executor, Policies<>::with_tls<PlaintextOnly>> server(
+    BasicServerRunner<asio::ip::tcp, Policies<>::with_tls<PlaintextOnly>> server(
         {tls_listener("smtps", true), make_listener("plain", {"127.0.0.1:0"})});
     std::error_code ec;
     server.bind(ec);

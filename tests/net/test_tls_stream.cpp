@@ -1,6 +1,6 @@
 #include <berth/net/tls_stream.hpp>  // first: the header compiles on its own
 
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <asio/redirect_error.hpp>
 #include <asio/connect.hpp>
@@ -196,7 +196,7 @@ ResolvedListener implicit_tls_listener(bool tls = true) {
 TEST_CASE("TlsStream carries megabytes both ways at once against Asio's own TLS client", "[net][tls]") {
     Policies<> policies;
     policies.tls = LibraryTls<>(localhost_certificate());
-    Server server({implicit_tls_listener()}, ServerOptions{}, policies);
+    ServerRunner server({implicit_tls_listener()}, RunnerOptions{}, policies);
     server.bind();
     server.start(Echo{});
     const std::uint16_t port = server.local_address("tls")->port();
@@ -245,7 +245,7 @@ TEST_CASE("async_wait_readable waits for the client over TLS and in plaintext", 
         DYNAMIC_SECTION((tls ? "TLS" : "plaintext")) {
             Policies<> policies;
             policies.tls = LibraryTls<>(localhost_certificate());
-            Server server({implicit_tls_listener(tls)}, ServerOptions{}, policies);
+            ServerRunner server({implicit_tls_listener(tls)}, RunnerOptions{}, policies);
             server.bind();
             server.start(WaitThenAnswer{});
             const std::uint16_t port = server.local_address("tls")->port();
@@ -266,7 +266,7 @@ TEST_CASE("read_some_now and write_some_now move what they can at once, over TLS
         DYNAMIC_SECTION((tls ? "TLS" : "plaintext")) {
             Policies<> policies;
             policies.tls = LibraryTls<>(localhost_certificate());
-            Server server({implicit_tls_listener(tls)}, ServerOptions{}, policies);
+            ServerRunner server({implicit_tls_listener(tls)}, RunnerOptions{}, policies);
             server.bind();
             auto results = std::make_shared<NowResults>();
             server.start(NowThenAnswer{results});
@@ -310,7 +310,7 @@ TEST_CASE("read_some_now returns the bytes that came with a PROXY header without
     };
     auto seen = std::make_shared<std::string>();
     auto done = std::make_shared<std::atomic<bool>>(false);
-    Server server({listener}, ServerOptions{});
+    ServerRunner server({listener}, RunnerOptions{});
     server.bind();
     server.start(FirstRead{seen, done});
 

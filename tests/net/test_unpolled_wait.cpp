@@ -6,7 +6,7 @@
 // TSan the counter is left out and only the behaviour is checked.
 
 #include <berth/net/accepted_socket.hpp>
-#include <berth/net/server.hpp>
+#include <berth/net/runner.hpp>
 
 #include <sys/epoll.h>
 #include <sys/syscall.h>
@@ -319,8 +319,8 @@ int modifications_seen_by_server(const SocketAddr& address) {
 }
 
 /// Serves five sessions of GreetWaitAnswer on `listener` and returns what each saw (-1: the exchange failed).
-std::vector<int> modifications_in_five_sessions(const ResolvedListener& listener, const ServerOptions& options) {
-    Server server({listener}, options);
+std::vector<int> modifications_in_five_sessions(const ResolvedListener& listener, const RunnerOptions& options) {
+    ServerRunner server({listener}, options);
     server.bind();
     server.start(GreetWaitAnswer{});
     const SocketAddr address = *server.local_address(listener.name);
@@ -333,7 +333,7 @@ std::vector<int> modifications_in_five_sessions(const ResolvedListener& listener
 
 TEST_CASE("a one-thread server's sessions make their first read wait without re-arming",
           "[net][accept][unpolled]") {
-    for (const int seen : modifications_in_five_sessions(make_listener("one", {"127.0.0.1:0"}), ServerOptions{})) {
+    for (const int seen : modifications_in_five_sessions(make_listener("one", {"127.0.0.1:0"}), RunnerOptions{})) {
         REQUIRE(seen >= 0);
         if (BERTH_TEST_COUNTS_EPOLL_CTL) CHECK(seen == 0);
     }
@@ -342,7 +342,7 @@ TEST_CASE("a one-thread server's sessions make their first read wait without re-
 TEST_CASE("sessions on a context several threads run make Asio's wait", "[net][accept][unpolled]") {
     auto listener = make_listener("shared", {"127.0.0.1:0"});
     listener.socket_reuse_port = false;  // two threads share one context instead of one each
-    for (const int seen : modifications_in_five_sessions(listener, ServerOptions{.threads = 2})) {
+    for (const int seen : modifications_in_five_sessions(listener, RunnerOptions{.threads = 2})) {
         REQUIRE(seen >= 0);
         if (BERTH_TEST_COUNTS_EPOLL_CTL) CHECK(seen >= 1);  // re-armed: another thread may have polled
     }

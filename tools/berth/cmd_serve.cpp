@@ -85,7 +85,7 @@ struct ServeLog {
 };
 
 using ServePolicies = Policies<>::with_events<ServeLog>;
-using ServeServer = BasicServer<asio::ip::tcp, asio::any_io_executor, ServePolicies>;
+using ServeServer = BasicServerRunner<asio::ip::tcp, ServePolicies>;
 
 /// One conversation: greet, answer line by line, upgrade on STARTTLS, stop on QUIT or at shutdown.
 /// Written as completion handlers rather than a coroutine. It waits for the client with
@@ -333,7 +333,7 @@ int serve_main(const std::vector<std::string_view>& args) {
 
     ServePolicies policies;
     policies.tls = LibraryTls<>(certificate->certificate);
-    ServeServer server(config.listeners, ServerOptions{threads, std::chrono::seconds(grace_seconds)}, policies);
+    ServeServer server(config.listeners, RunnerOptions{threads, std::chrono::seconds(grace_seconds)}, policies);
     std::error_code ec;
     server.bind(ec);
     if (ec) {

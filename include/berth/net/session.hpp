@@ -37,10 +37,9 @@
 
 namespace berth {
 
-template <class Protocol, class Executor, class Policies>
-class BasicAcceptor;
-
 namespace detail {
+
+struct SessionAccess;
 
 /// What a session needs from its acceptor, without knowing the acceptor's policy types.
 class SessionServices {
@@ -142,8 +141,7 @@ public:
     }
 
 private:
-    template <class, class, class>
-    friend class BasicAcceptor;
+    friend struct detail::SessionAccess;
 
     [[nodiscard]] bool stream_tls_started() const noexcept { return stream_.tls_active(); }
 
@@ -285,5 +283,33 @@ private:
 };
 
 using Session = BasicSession<asio::ip::tcp>;
+
+namespace detail {
+
+/// The steps of a session's start that only berth's own session start may take.
+struct SessionAccess {
+    template <class Protocol>
+    static void set_peers(BasicSession<Protocol>& session, const SocketAddr& tcp_peer) {
+        session.set_peers(tcp_peer);
+    }
+    template <class Protocol>
+    static void set_proxy_header(BasicSession<Protocol>& session, ProxyHeader header) {
+        session.set_proxy_header(std::move(header));
+    }
+    template <class Protocol, class Timeout>
+    static void arm_deadline(BasicSession<Protocol>& session, Timeout timeout) {
+        session.arm_deadline(timeout);
+    }
+    template <class Protocol>
+    static bool disarm_deadline(BasicSession<Protocol>& session) noexcept {
+        return session.disarm_deadline();
+    }
+    template <class Protocol, class Token>
+    static auto async_implicit_tls(BasicSession<Protocol>& session, Token&& token) {
+        return session.async_implicit_tls(std::forward<Token>(token));
+    }
+};
+
+}  // namespace detail
 
 }  // namespace berth

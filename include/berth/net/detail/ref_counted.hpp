@@ -11,6 +11,15 @@ namespace berth::detail {
 class RefCounted {
 public:
     void add_ref() noexcept { references_.fetch_add(1, std::memory_order_relaxed); }
+    /// A reference unless the object is already on its way out (its count reached zero): how a
+    /// registry that does not own its members reaches one safely.
+    [[nodiscard]] bool try_add_ref() noexcept {
+        std::uint32_t count = references_.load(std::memory_order_relaxed);
+        while (count != 0)
+            if (references_.compare_exchange_weak(count, count + 1, std::memory_order_acq_rel, std::memory_order_relaxed))
+                return true;
+        return false;
+    }
     void release() noexcept {
         if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
     }
@@ -34,6 +43,12 @@ public:
     Ref() noexcept = default;
     explicit Ref(T* object) noexcept : object_(object) {
         if (object_) object_->add_ref();
+    }
+    /// Takes over a reference already counted (one from try_add_ref).
+    [[nodiscard]] static Ref adopt(T* object) noexcept {
+        Ref ref;
+        ref.object_ = object;
+        return ref;
     }
     Ref(const Ref& other) noexcept : Ref(other.object_) {}
     Ref(Ref&& other) noexcept : object_(std::exchange(other.object_, nullptr)) {}

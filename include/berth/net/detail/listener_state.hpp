@@ -1,15 +1,12 @@
 #pragma once
-// State shared by all acceptors of one server: each listener's runtime (configuration, connection
-// counter, counters, TLS context), the shutdown flag, the count of live sessions, and the board on
-// which acceptors wait for a permit (the backpressure overload policy).
+// What the accept loops of one acceptor or server share at run time: each listener's state
+// (configuration, connection counter, counters, TLS context), and the board on which accept loops
+// wait for a permit (the backpressure overload policy).
 
 #include <asio/ssl/context.hpp>
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -21,11 +18,11 @@
 namespace berth::detail {
 
 /// One listener at run time, shared by all its addresses and threads. Never moves once created.
-struct ListenerRuntime {
-    explicit ListenerRuntime(ResolvedListener listener)
+struct ListenerState {
+    explicit ListenerState(ResolvedListener listener)
         : config(std::move(listener)), connections(config.max_connections) {}
-    ListenerRuntime(const ListenerRuntime&) = delete;
-    ListenerRuntime& operator=(const ListenerRuntime&) = delete;
+    ListenerState(const ListenerState&) = delete;
+    ListenerState& operator=(const ListenerState&) = delete;
 
     ResolvedListener config;
     ConnectionCounter connections;
@@ -81,31 +78,6 @@ private:
     std::vector<PermitWaiter*> waiters_;
     std::atomic<std::size_t> waiting_count_{0};
     std::atomic<bool> closed_{false};
-};
-
-struct ServerShared {
-    std::atomic<bool> stopping{false};
-    /// Session states alive: from accept to the end of the session, refusals and PROXY reads included.
-    std::atomic<std::size_t> live_sessions{0};
-    PermitBoard permits;
-
-    std::mutex idle_mutex;
-    std::condition_variable idle;
-
-    void session_created() noexcept { live_sessions.fetch_add(1, std::memory_order_acq_rel); }
-    void session_destroyed() noexcept {
-        if (live_sessions.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            std::lock_guard<std::mutex> lock(idle_mutex);  // a shutdown waiting for the last one cannot miss it
-            idle.notify_all();
-        }
-    }
-    /// Waits until no session is alive, or the time is up. True when idle.
-    template <class Clock, class Duration>
-    bool wait_idle_until(std::chrono::time_point<Clock, Duration> deadline) {
-        std::unique_lock<std::mutex> lock(idle_mutex);
-        return idle.wait_until(lock, deadline,
-                               [this] { return live_sessions.load(std::memory_order_acquire) == 0; });
-    }
 };
 
 }  // namespace berth::detail
