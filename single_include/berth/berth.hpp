@@ -4745,7 +4745,7 @@ enum class Format : std::uint8_t { toml, json };
 #if defined(BERTH_WITH_NET) && BERTH_WITH_NET
 // ---- berth/net.hpp ----
 // The network part of berth: the acceptor and the server that realize resolved listeners on standalone
-// Asio with BoringSSL (or OpenSSL 3). Needs the `berth::net` CMake target (Asio, a TLS library, threads).
+// Asio with BoringSSL (or OpenSSL 3), on the caller's executors, and the runner that gives them threads. Needs the `berth::net` CMake target (Asio, a TLS library, threads).
 // `berth/net/proxy_protocol.hpp` alone has no Asio or TLS dependency.
 
 // What nearly every session handler uses: coroutines and Asio's composed reads and writes.
@@ -5144,193 +5144,43 @@ private:
 
 }  // namespace berth
 // ---- berth/net/acceptor.hpp ----
-// One listening socket of a resolved listener, in Asio's shape: BasicAcceptor<Protocol, Executor,
-// Policies>. It sets the listening socket up (options, bind, listen), then runs the accept loop:
-// accept, accepted-socket options, PROXY header from trusted peers, permit, overload handling,
-// implicit TLS, and the session handler on the session's own strand. BasicServer puts one (or one
-// per thread) on every address of every listener.
+// The acceptor for one resolved listener, in Asio's shape: BasicAcceptor<Protocol, Executor,
+// Policies>, made from the caller's executor (an io_context's, a thread_pool's, a strand). It binds
+// every address of the listener (all or nothing), then accepts on each until a shutdown:
+//
+//   asio::io_context io;
+//   berth::Acceptor acceptor(io.get_executor(), listener);   // a berth::ResolvedListener
+//   acceptor.bind();                                         // throws berth::StartupError
+//   acceptor.async_run(handler, asio::detached);             // asio::awaitable<void> handler(berth::Session&)
+//   ...
+//   co_await acceptor.async_shutdown(std::chrono::seconds(10), asio::use_awaitable);
+//
+// Given several executors (one per thread, each with its own io_context), a listener with SO_REUSEPORT
+// gets a listening socket per address on each, and the kernel spreads the connections over them.
 
 #include <asio/any_io_executor.hpp>
-#include <asio/basic_socket_acceptor.hpp>
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/buffer.hpp>
-#include <asio/cancellation_signal.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/dispatch.hpp>
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
+#include <asio/ip/tcp.hpp>
 
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <charconv>
-#include <chrono>
-#include <cstddef>
-#include <exception>
-#include <new>
+#include <functional>
 #include <optional>
-#include <string>
-#include <span>
+#include <utility>
+#include <vector>
+
+// ---- berth/net/detail/service_handle.hpp ----
+// What BasicAcceptor and BasicServer have in common: a handle to the run-time core, with the
+// set-up, the two asynchronous entry points and the inspection members. Destroying a handle that is
+// still running stops accepting and cancels the sessions, as destroying an Asio I/O object cancels
+// its operations; the core goes once its accept loops and sessions have finished.
+
+#include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <system_error>
-#include <utility>
-
-// ---- berth/net/detail/block_pool.hpp ----
-// Recycles the fixed-size blocks that hold session states, so a server in steady state does not call
-// the allocator per connection. Each thread keeps its own short free list: no locks, no atomics. A
-// block freed on another thread than the one that allocated it joins that thread's list.
-
-#include <cstddef>
-#include <new>
-
-namespace berth::detail {
-
-template <std::size_t Size, std::size_t Align, std::size_t MaxCachedPerThread = 64>
-class BlockPool {
-    static_assert(Size >= sizeof(void*));
-
-public:
-    [[nodiscard]] static void* allocate() {
-        if (cache_gone()) return fresh();
-        Cache& cache = thread_cache();
-        if (cache.head) {
-            Node* node = cache.head;
-            cache.head = node->next;
-            --cache.count;
-            return node;
-        }
-        return fresh();
-    }
-
-    static void deallocate(void* block) noexcept {
-        if (cache_gone()) {
-            release(block);
-            return;
-        }
-        Cache& cache = thread_cache();
-        if (cache.count < MaxCachedPerThread) {
-            cache.head = ::new (block) Node{cache.head};
-            ++cache.count;
-            return;
-        }
-        release(block);
-    }
-
-private:
-    // Alignments the plain allocator already gives go through it: the aligned overloads cost a
-    // larger, separately aligned block.
-    static constexpr bool plain_new = Align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
-    static void* fresh() {
-        if constexpr (plain_new) return ::operator new(Size);
-        else return ::operator new(Size, std::align_val_t(Align));
-    }
-    static void release(void* block) noexcept {
-        if constexpr (plain_new) ::operator delete(block);
-        else ::operator delete(block, std::align_val_t(Align));
-    }
-
-    struct Node {
-        Node* next;
-    };
-    struct Cache {
-        Node* head = nullptr;
-        std::size_t count = 0;
-        ~Cache() {
-            while (head) {
-                Node* next = head->next;
-                release(head);
-                head = next;
-            }
-            cache_gone() = true;
-        }
-    };
-    /// Set when this thread's cache has been destroyed (thread exit, or static destruction on the main
-    /// thread): a flag with no destructor, so it can still be read then.
-    static bool& cache_gone() noexcept {
-        thread_local bool gone = false;
-        return gone;
-    }
-    static Cache& thread_cache() noexcept {
-        thread_local Cache cache;
-        return cache;
-    }
-};
-
-}  // namespace berth::detail
-// ---- berth/net/detail/ref_counted.hpp ----
-// An intrusive reference count for objects that asynchronous handlers on several threads keep alive
-// (a session's state): the last release destroys the object, wherever it happens.
-
-#include <atomic>
-#include <cstdint>
-#include <utility>
-
-namespace berth::detail {
-
-class RefCounted {
-public:
-    void add_ref() noexcept { references_.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
-    }
-
-protected:
-    RefCounted() = default;
-    RefCounted(const RefCounted&) = delete;
-    RefCounted& operator=(const RefCounted&) = delete;
-    ~RefCounted() = default;
-    /// Called once, by the last release.
-    virtual void destroy() noexcept = 0;
-
-private:
-    std::atomic<std::uint32_t> references_{0};
-};
-
-/// An owning handle: copies add a reference, destruction releases one.
-template <class T>
-class Ref {
-public:
-    Ref() noexcept = default;
-    explicit Ref(T* object) noexcept : object_(object) {
-        if (object_) object_->add_ref();
-    }
-    Ref(const Ref& other) noexcept : Ref(other.object_) {}
-    Ref(Ref&& other) noexcept : object_(std::exchange(other.object_, nullptr)) {}
-    Ref& operator=(Ref other) noexcept {
-        std::swap(object_, other.object_);
-        return *this;
-    }
-    ~Ref() {
-        if (object_) object_->release();
-    }
-
-    [[nodiscard]] T* get() const noexcept { return object_; }
-    T* operator->() const noexcept { return object_; }
-    T& operator*() const noexcept { return *object_; }
-    explicit operator bool() const noexcept { return object_ != nullptr; }
-
-private:
-    T* object_ = nullptr;
-};
-
-}  // namespace berth::detail
-// ---- berth/net/detail/server_shared.hpp ----
-// State shared by all acceptors of one server: each listener's runtime (configuration, connection
-// counter, counters, TLS context), the shutdown flag, the count of live sessions, and the board on
-// which acceptors wait for a permit (the backpressure overload policy).
-
-#include <asio/ssl/context.hpp>
-
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstddef>
-#include <mutex>
-#include <optional>
 #include <utility>
 #include <vector>
 
@@ -5456,6 +5306,78 @@ private:
 };
 
 }  // namespace berth
+// ---- berth/net/detail/service_core.hpp ----
+// What an acceptor or a server is at run time, shared with everything that runs on its behalf: the
+// listeners and their state, every listening socket's accept loop, the registry of live sessions,
+// the session handler, and the lifecycle (bound, running, stopping, finished) with the completions
+// that wait for its end. The public BasicAcceptor and BasicServer are handles to it; a loop's chain
+// of handlers and every accepted session keep it alive, so a handle may go while they finish.
+
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+// ---- berth/net/detail/accept_loop.hpp ----
+// One listening socket and its accept loop: set up (options, bind, listen), then accept, the
+// accepted-socket options, the permit (or, for a trusted proxy, the decision to read its header
+// first), and the hand-over of each session to its own executor, where the session start goes on.
+// Accept errors are classified by the policy: skipped, or a pause with backoff, reported at most once
+// per interval. Under the backpressure overload policy, a full listener stops the loop until a
+// permit is given back.
+//
+// The loop is a chain of completion handlers on its executor (a strand of the shard's executor, or
+// the executor itself when it is serial), callbacks rather than a coroutine: a connection costs a few
+// hundred nanoseconds of this loop's time, and every coroutine resumption and type-erased dispatch on
+// the way is a measurable share. The chain carries a reference to its owner, so a loop keeps
+// everything it uses alive until its last handler has run, or has been destroyed with its context.
+
+#include <asio/basic_socket_acceptor.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/execution/context.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/query.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+// ---- berth/net/detail/listener_state.hpp ----
+// What the accept loops of one acceptor or server share at run time: each listener's state
+// (configuration, connection counter, counters, TLS context), and the board on which accept loops
+// wait for a permit (the backpressure overload policy).
+
+#include <asio/ssl/context.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <optional>
+#include <utility>
+#include <vector>
+
 // ---- berth/net/events.hpp ----
 // Observability: the events an acceptor reports to the event-hook policy, and the per-listener counters
 // a program can read at any time (atomics, relaxed: they are statistics, not synchronisation).
@@ -5564,11 +5486,11 @@ private:
 namespace berth::detail {
 
 /// One listener at run time, shared by all its addresses and threads. Never moves once created.
-struct ListenerRuntime {
-    explicit ListenerRuntime(ResolvedListener listener)
+struct ListenerState {
+    explicit ListenerState(ResolvedListener listener)
         : config(std::move(listener)), connections(config.max_connections) {}
-    ListenerRuntime(const ListenerRuntime&) = delete;
-    ListenerRuntime& operator=(const ListenerRuntime&) = delete;
+    ListenerState(const ListenerState&) = delete;
+    ListenerState& operator=(const ListenerState&) = delete;
 
     ResolvedListener config;
     ConnectionCounter connections;
@@ -5626,70 +5548,208 @@ private:
     std::atomic<bool> closed_{false};
 };
 
-struct ServerShared {
-    std::atomic<bool> stopping{false};
-    /// Session states alive: from accept to the end of the session, refusals and PROXY reads included.
-    std::atomic<std::size_t> live_sessions{0};
-    PermitBoard permits;
+}  // namespace berth::detail
+// ---- berth/net/detail/session_block.hpp ----
+// Everything one connection owns, in one pooled block (SessionBlock), and the registry of the blocks
+// an acceptor or server has accepted (SessionRegistry), which shutdown walks to cancel them. A block
+// lives as long as something refers to it: the session start, the handler's completion, a pending
+// deadline or cancellation. Its destruction gives back everything, on whatever path the session
+// ended: the permit, the socket, its place in the registry and the count of live sessions.
 
-    std::mutex idle_mutex;
-    std::condition_variable idle;
+#include <asio/cancellation_signal.hpp>
+#include <asio/post.hpp>
 
-    void session_created() noexcept { live_sessions.fetch_add(1, std::memory_order_acq_rel); }
-    void session_destroyed() noexcept {
-        if (live_sessions.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            std::lock_guard<std::mutex> lock(idle_mutex);  // a shutdown waiting for the last one cannot miss it
-            idle.notify_all();
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <utility>
+#include <vector>
+
+// ---- berth/net/detail/block_pool.hpp ----
+// Recycles the fixed-size blocks that hold session states, so a server in steady state does not call
+// the allocator per connection. Each thread keeps its own short free list: no locks, no atomics. A
+// block freed on another thread than the one that allocated it joins that thread's list.
+
+#include <cstddef>
+#include <new>
+
+namespace berth::detail {
+
+template <std::size_t Size, std::size_t Align, std::size_t MaxCachedPerThread = 64>
+class BlockPool {
+    static_assert(Size >= sizeof(void*));
+
+public:
+    [[nodiscard]] static void* allocate() {
+        if (cache_gone()) return fresh();
+        Cache& cache = thread_cache();
+        if (cache.head) {
+            Node* node = cache.head;
+            cache.head = node->next;
+            --cache.count;
+            return node;
         }
+        return fresh();
     }
-    /// Waits until no session is alive, or the time is up. True when idle.
-    template <class Clock, class Duration>
-    bool wait_idle_until(std::chrono::time_point<Clock, Duration> deadline) {
-        std::unique_lock<std::mutex> lock(idle_mutex);
-        return idle.wait_until(lock, deadline,
-                               [this] { return live_sessions.load(std::memory_order_acquire) == 0; });
+
+    static void deallocate(void* block) noexcept {
+        if (cache_gone()) {
+            release(block);
+            return;
+        }
+        Cache& cache = thread_cache();
+        if (cache.count < MaxCachedPerThread) {
+            cache.head = ::new (block) Node{cache.head};
+            ++cache.count;
+            return;
+        }
+        release(block);
+    }
+
+private:
+    // Alignments the plain allocator already gives go through it: the aligned overloads cost a
+    // larger, separately aligned block.
+    static constexpr bool plain_new = Align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+    static void* fresh() {
+        if constexpr (plain_new) return ::operator new(Size);
+        else return ::operator new(Size, std::align_val_t(Align));
+    }
+    static void release(void* block) noexcept {
+        if constexpr (plain_new) ::operator delete(block);
+        else ::operator delete(block, std::align_val_t(Align));
+    }
+
+    struct Node {
+        Node* next;
+    };
+    struct Cache {
+        Node* head = nullptr;
+        std::size_t count = 0;
+        ~Cache() {
+            while (head) {
+                Node* next = head->next;
+                release(head);
+                head = next;
+            }
+            cache_gone() = true;
+        }
+    };
+    /// Set when this thread's cache has been destroyed (thread exit, or static destruction on the main
+    /// thread): a flag with no destructor, so it can still be read then.
+    static bool& cache_gone() noexcept {
+        thread_local bool gone = false;
+        return gone;
+    }
+    static Cache& thread_cache() noexcept {
+        thread_local Cache cache;
+        return cache;
     }
 };
 
 }  // namespace berth::detail
-// ---- berth/net/endpoint.hpp ----
-// Conversions between berth's SocketAddr and Asio's IP endpoints.
+// ---- berth/net/detail/ref_counted.hpp ----
+// An intrusive reference count for objects that asynchronous handlers on several threads keep alive
+// (a session's state): the last release destroys the object, wherever it happens.
 
-#include <asio/ip/address.hpp>
-#include <asio/ip/basic_endpoint.hpp>
+#include <atomic>
+#include <cstdint>
+#include <utility>
 
+namespace berth::detail {
 
-namespace berth {
+class RefCounted {
+public:
+    void add_ref() noexcept { references_.fetch_add(1, std::memory_order_relaxed); }
+    /// A reference unless the object is already on its way out (its count reached zero): how a
+    /// registry that does not own its members reaches one safely.
+    [[nodiscard]] bool try_add_ref() noexcept {
+        std::uint32_t count = references_.load(std::memory_order_relaxed);
+        while (count != 0)
+            if (references_.compare_exchange_weak(count, count + 1, std::memory_order_acq_rel, std::memory_order_relaxed))
+                return true;
+        return false;
+    }
+    void release() noexcept {
+        if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+    }
 
-[[nodiscard]] inline asio::ip::address to_asio_address(const IpAddress& address) {
-    if (address.is_v4()) return asio::ip::address_v4(address.v4_bytes());
-    return asio::ip::address_v6(address.v6_bytes(), address.scope_id());
-}
+protected:
+    RefCounted() = default;
+    RefCounted(const RefCounted&) = delete;
+    RefCounted& operator=(const RefCounted&) = delete;
+    ~RefCounted() = default;
+    /// Called once, by the last release.
+    virtual void destroy() noexcept = 0;
 
-template <class Protocol>
-[[nodiscard]] asio::ip::basic_endpoint<Protocol> to_endpoint(const SocketAddr& address) {
-    return {to_asio_address(address.address()), address.port()};
-}
+private:
+    std::atomic<std::uint32_t> references_{0};
+};
 
-[[nodiscard]] inline IpAddress to_ip_address(const asio::ip::address& address) {
-    if (address.is_v4()) return IpAddress::v4(address.to_v4().to_bytes());
-    const auto v6 = address.to_v6();
-    return IpAddress::v6(v6.to_bytes(), static_cast<std::uint32_t>(v6.scope_id()));
-}
+/// An owning handle: copies add a reference, destruction releases one.
+template <class T>
+class Ref {
+public:
+    Ref() noexcept = default;
+    explicit Ref(T* object) noexcept : object_(object) {
+        if (object_) object_->add_ref();
+    }
+    /// Takes over a reference already counted (one from try_add_ref).
+    [[nodiscard]] static Ref adopt(T* object) noexcept {
+        Ref ref;
+        ref.object_ = object;
+        return ref;
+    }
+    Ref(const Ref& other) noexcept : Ref(other.object_) {}
+    Ref(Ref&& other) noexcept : object_(std::exchange(other.object_, nullptr)) {}
+    Ref& operator=(Ref other) noexcept {
+        std::swap(object_, other.object_);
+        return *this;
+    }
+    ~Ref() {
+        if (object_) object_->release();
+    }
 
-template <class Protocol>
-[[nodiscard]] SocketAddr to_socket_addr(const asio::ip::basic_endpoint<Protocol>& endpoint) {
-    return {to_ip_address(endpoint.address()), endpoint.port()};
-}
+    [[nodiscard]] T* get() const noexcept { return object_; }
+    T* operator->() const noexcept { return object_; }
+    T& operator*() const noexcept { return *object_; }
+    explicit operator bool() const noexcept { return object_ != nullptr; }
 
-/// The address a peer is reported with: an IPv4 peer on a dual-stack IPv6 socket arrives as
-/// ::ffff:a.b.c.d and is reported as a.b.c.d, the address the client actually has.
-[[nodiscard]] inline SocketAddr unmapped(const SocketAddr& address) {
-    if (auto v4 = address.address().mapped_v4()) return {*v4, address.port()};
-    return address;
-}
+private:
+    T* object_ = nullptr;
+};
 
-}  // namespace berth
+}  // namespace berth::detail
+// ---- berth/net/session.hpp ----
+// What a session handler receives: the connection's stream (plain or TLS, with a STARTTLS upgrade when
+// the listener offers it), the effective peer address, the listener, the bytes already buffered, and
+// whether the server is shutting down. One session per connection, on its own strand.
+
+#include <openssl/ssl.h>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/basic_stream_socket.hpp>
+#include <asio/compose.hpp>
+#include <asio/error.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/error.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
 // ---- berth/net/error.hpp ----
 // berth's network errors: an std::error_code category of its own, and the report of a server that
 // could not start (every failed address or listener, its configuration key and the reason).
@@ -5796,88 +5856,6 @@ private:
 
 template <>
 struct std::is_error_code_enum<berth::NetError> : std::true_type {};
-// ---- berth/net/policies.hpp ----
-// The policy bundle of an acceptor and a server: one member per policy, each with a default that
-// realizes the resolved listener as SPEC §5 says. Empty policies take no space ([[no_unique_address]]).
-//
-//   berth::Policies<>                                      every default
-//   berth::Policies<>::with_overload<berth::Backpressure>  one policy replaced
-//   berth::Policies<>{.tls = berth::LibraryTls<>(certificate)}   a policy with state
-
-// ---- berth/net/overload.hpp ----
-// The overload policy: what happens to a connection that finds its listener full.
-
-#include <concepts>
-#include <string_view>
-
-
-namespace berth {
-
-/// An overload policy either waits for a permit (`waits_for_permit`: the acceptor stops accepting while
-/// the listener is full), or, over the limit, writes `busy_reply(listener)` (nothing when empty) and
-/// closes the connection.
-template <class P>
-concept OverloadPolicy = requires(const P& policy, const ResolvedListener& listener) {
-    { P::waits_for_permit } -> std::convertible_to<bool>;
-    { policy.busy_reply(listener) } -> std::convertible_to<std::string_view>;
-};
-
-/// The line a protocol's clients understand as "busy, try later", ending in CRLF.
-[[nodiscard]] constexpr std::string_view busy_reply_text(Protocol protocol) noexcept {
-    switch (protocol) {
-    case Protocol::smtp:
-    case Protocol::lmtp: return "421 4.3.2 Too many connections\r\n";
-    case Protocol::imap: return "* BYE Too many connections\r\n";
-    case Protocol::pop3: return "-ERR Too many connections\r\n";
-    case Protocol::manage_sieve: return "BYE \"Too many connections\"\r\n";
-    case Protocol::http:
-        return "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
-    }
-    return {};
-}
-
-/// Stalwart's behaviour and the default: close at once, nothing written.
-struct CloseWhenFull {
-    static constexpr bool waits_for_permit = false;
-    [[nodiscard]] std::string_view busy_reply(const ResolvedListener&) const noexcept { return {}; }
-};
-
-/// Stop accepting while the listener is full and resume when a permit frees: each acceptor holds the
-/// one connection it has just accepted (no greeting yet) and accepts nothing more, so new connections
-/// wait in the kernel's backlog. The permit is taken right after accept(), before a PROXY header is
-/// read: otherwise every trusted connection would be accepted while its header is pending.
-struct Backpressure {
-    static constexpr bool waits_for_permit = true;
-    [[nodiscard]] std::string_view busy_reply(const ResolvedListener&) const noexcept { return {}; }
-};
-
-/// Write the protocol's busy line, then close. On an implicit-TLS listener the client expects a TLS
-/// handshake, not a plaintext line, so there it closes at once like CloseWhenFull.
-struct BusyReply {
-    static constexpr bool waits_for_permit = false;
-    [[nodiscard]] std::string_view busy_reply(const ResolvedListener& listener) const noexcept {
-        if (listener.use_tls && listener.tls_implicit) return {};
-        return busy_reply_text(listener.protocol);
-    }
-};
-
-}  // namespace berth
-// ---- berth/net/proxy_reader.hpp ----
-// Reading a PROXY header from a trusted peer: the policy (which versions are accepted, how large a v2
-// header may be) and the asynchronous reader that feeds the pure parser until it has a header. The
-// deadline is the caller's (the session arms tlsTimeout around it).
-
-#include <asio/async_result.hpp>
-#include <asio/buffer.hpp>
-#include <asio/compose.hpp>
-#include <asio/error.hpp>
-#include <asio/post.hpp>
-
-#include <algorithm>
-#include <concepts>
-#include <cstddef>
-#include <system_error>
-
 // ---- berth/net/proxy_protocol.hpp ----
 // The PROXY protocol header (HAProxy's proxy-protocol.txt, versions 1 and 2) as a pure parser over
 // bytes: no I/O, no Asio, never a read past the input it is given. The acceptor's reader feeds it what
@@ -6776,6 +6754,737 @@ private:
 
 namespace berth {
 
+namespace detail {
+
+struct SessionAccess;
+
+/// What a session needs from its acceptor, without knowing the acceptor's policy types.
+class SessionServices {
+public:
+    virtual void report(EventKind kind, const SocketAddr& peer, std::error_code error,
+                        std::string_view detail) noexcept = 0;
+    [[nodiscard]] virtual bool stopping() const noexcept = 0;
+
+protected:
+    ~SessionServices() = default;
+};
+
+}  // namespace detail
+
+template <class Protocol = asio::ip::tcp>
+class BasicSession {
+public:
+    using protocol_type = Protocol;
+    using executor_type = asio::any_io_executor;
+    using socket_type = BasicAcceptedSocket<Protocol, executor_type>;
+    using stream_type = SessionStream<socket_type>;
+
+    /// `socket` is the session's socket, closed until the acceptor accepts into it.
+    BasicSession(socket_type&& socket, const ResolvedListener& listener, asio::ssl::context* tls_context,
+                 detail::SessionServices& services, detail::RefCounted& owner)
+        : stream_(std::move(socket)), listener_(&listener), tls_context_(tls_context),
+          services_(&services), owner_(&owner) {}
+    BasicSession(const BasicSession&) = delete;
+    BasicSession& operator=(const BasicSession&) = delete;
+
+    /// The stream to read and write (Asio's AsyncReadStream and AsyncWriteStream): buffered bytes
+    /// first, then the socket; through TLS once a handshake has been done.
+    stream_type& stream() noexcept { return stream_; }
+    executor_type get_executor() noexcept { return stream_.get_executor(); }
+    /// The TCP socket itself, for socket options and the native handle.
+    socket_type& socket() noexcept { return stream_.socket(); }
+
+    /// The client: the PROXY header's source when a trusted proxy sent one, else the TCP peer (an
+    /// IPv4 client of a dual-stack socket as a.b.c.d, not ::ffff:a.b.c.d).
+    [[nodiscard]] const SocketAddr& peer() const noexcept { return peer_; }
+    /// The TCP peer as the kernel reports it (the proxy, when there is one).
+    [[nodiscard]] const SocketAddr& tcp_peer() const noexcept { return tcp_peer_; }
+    /// The PROXY header a trusted proxy sent; nullptr when there was none.
+    [[nodiscard]] const ProxyHeader* proxy_header() const noexcept { return proxy_header_.get(); }
+    [[nodiscard]] const ResolvedListener& listener() const noexcept { return *listener_; }
+
+    /// Bytes that arrived with the PROXY header and have not been read yet; reads of stream() return
+    /// them first. A handler that takes them from here says so with consume_buffered().
+    [[nodiscard]] std::span<const std::uint8_t> buffered() noexcept { return stream_.plain().prefix().pending(); }
+    void consume_buffered(std::size_t n) noexcept {
+        stream_.plain().prefix().consume(std::min(n, stream_.plain().prefix().pending().size()));
+    }
+
+    /// STARTTLS is offered only when the listener has TLS on and not implicit (SPEC §5), once.
+    [[nodiscard]] bool starttls_available() const noexcept {
+        return listener_->offers_starttls() && tls_context_ != nullptr && !stream_tls_started();
+    }
+    [[nodiscard]] bool tls_active() const noexcept { return stream_tls_started() && !tls_failed_; }
+    /// "TLSv1.3", "TLSv1.2"; empty without TLS.
+    [[nodiscard]] std::string_view tls_version() noexcept {
+        return tls_active() ? std::string_view(SSL_get_version(stream_.tls()->native_handle())) : std::string_view{};
+    }
+    /// The negotiated suite in the library's naming ("TLS_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256").
+    [[nodiscard]] std::string_view tls_cipher() noexcept {
+        if (!tls_active()) return {};
+        const SSL_CIPHER* cipher = SSL_get_current_cipher(stream_.tls()->native_handle());
+        return cipher ? std::string_view(SSL_CIPHER_get_name(cipher)) : std::string_view{};
+    }
+
+    /// True once the server has begun shutting down: a handler between commands can say goodbye.
+    [[nodiscard]] bool server_stopping() const noexcept { return services_->stopping(); }
+
+    /// Upgrades the stream with a server TLS handshake within the listener's tlsTimeout. Completion:
+    /// `void(std::error_code)`; `NetError::starttls_unavailable` when not offered, `asio::error::timed_out`
+    /// at the deadline. A failed handshake closes the connection: it never continues in plaintext.
+    template <class Token>
+    auto async_starttls(Token&& token) {
+        return asio::async_compose<Token, void(std::error_code)>(HandshakeOp{this, false}, token, socket());
+    }
+
+    /// Ends the connection politely: TLS close_notify (within tlsTimeout) when TLS is active, then
+    /// the TCP send side is shut down. Completion: `void(std::error_code)`.
+    template <class Token>
+    auto async_shutdown(Token&& token) {
+        return asio::async_compose<Token, void(std::error_code)>(ShutdownOp{this}, token, socket());
+    }
+
+    /// Closes the socket at once; pending operations complete with `operation_aborted`.
+    void close() noexcept {
+        std::error_code ignored;
+        socket().close(ignored);
+    }
+
+    /// Completes when a read of stream() would find something (see SessionStream::async_wait_readable):
+    /// a handler that waits here between requests keeps no read buffer while the client is idle.
+    template <class Token>
+    auto async_wait_readable(Token&& token) {
+        return stream_.async_wait_readable(std::forward<Token>(token));
+    }
+
+private:
+    friend struct detail::SessionAccess;
+
+    [[nodiscard]] bool stream_tls_started() const noexcept { return stream_.tls_active(); }
+
+    /// Implicit TLS: the handshake right after accept (and the PROXY header), within tlsTimeout.
+    template <class Token>
+    auto async_implicit_tls(Token&& token) {
+        return asio::async_compose<Token, void(std::error_code)>(HandshakeOp{this, true}, token, socket());
+    }
+
+    /// Starts the deadline of one step (PROXY header, handshake, busy reply): when it passes, the
+    /// socket's pending operation is cancelled. The timer's handler keeps the session alive and
+    /// ignores a step that has already ended.
+    void arm_deadline(std::chrono::milliseconds timeout) {
+        ++deadline_step_;
+        deadline_expired_ = false;
+        if (!deadline_) deadline_ = std::make_unique<asio::steady_timer>(get_executor());
+        deadline_->expires_after(timeout);
+        deadline_->async_wait([this, step = deadline_step_, keep = detail::Ref<detail::RefCounted>(owner_)](
+                                 std::error_code ec) {
+            if (ec || step != deadline_step_) return;
+            deadline_expired_ = true;
+            std::error_code ignored;
+            socket().cancel(ignored);
+        });
+    }
+    void arm_deadline(Duration timeout) { arm_deadline(std::chrono::milliseconds(timeout.milliseconds())); }
+    /// Ends the current step; true when its deadline had passed.
+    bool disarm_deadline() noexcept {
+        ++deadline_step_;
+        deadline_.reset();  // cancels the wait; an idle connection keeps no timer
+        return deadline_expired_;
+    }
+
+    void set_peers(const SocketAddr& tcp_peer) {
+        tcp_peer_ = tcp_peer;
+        peer_ = unmapped_peer(tcp_peer);
+    }
+    void set_proxy_header(ProxyHeader header) {
+        if (header.command == ProxyCommand::proxy && header.source) peer_ = unmapped_peer(*header.source);
+        proxy_header_ = std::make_unique<ProxyHeader>(std::move(header));
+    }
+    static SocketAddr unmapped_peer(const SocketAddr& address) {
+        if (auto v4 = address.address().mapped_v4()) return {*v4, address.port()};
+        return address;
+    }
+
+    struct HandshakeOp {
+        BasicSession* session;
+        bool implicit;
+        enum class Step { start, refused, out_of_memory, handshaking } step = Step::start;
+
+        template <class Self>
+        void operator()(Self& self, std::error_code ec = {}) {
+            switch (step) {
+            case Step::start:
+                if (implicit ? session->tls_context_ == nullptr || session->stream_tls_started()
+                             : !session->starttls_available()) {
+                    step = Step::refused;
+                    asio::post(session->get_executor(), std::move(self));  // never complete inline
+                    return;
+                }
+                step = Step::handshaking;
+                try {
+                    session->stream_.begin_tls(*session->tls_context_, implicit ? stream_type::TlsStart::implicit
+                                                                                : stream_type::TlsStart::starttls);
+                } catch (const std::bad_alloc&) {
+                    step = Step::out_of_memory;
+                    asio::post(session->get_executor(), std::move(self));
+                    return;
+                }
+                session->arm_deadline(session->listener_->tls_timeout);
+                session->stream_.tls()->async_handshake(std::move(self));
+                return;
+            case Step::refused: self.complete(make_error_code(NetError::starttls_unavailable)); return;
+            case Step::out_of_memory:
+                ec = std::make_error_code(std::errc::not_enough_memory);
+                step = Step::handshaking;
+                [[fallthrough]];
+            case Step::handshaking:
+                if (session->disarm_deadline()) ec = asio::error::timed_out;
+                if (ec) {
+                    const bool timeout = ec == asio::error::timed_out;
+                    session->services_->report(timeout ? EventKind::handshake_timeout : EventKind::tls_error,
+                                               session->peer_, ec, implicit ? "implicit TLS" : "STARTTLS");
+                    session->tls_failed_ = true;
+                    session->close();
+                }
+                self.complete(ec);
+                return;
+            }
+        }
+    };
+
+    struct ShutdownOp {
+        BasicSession* session;
+        enum class Step { start, closing_tls, finished } step = Step::start;
+
+        template <class Self>
+        void operator()(Self& self, std::error_code ec = {}) {
+            switch (step) {
+            case Step::start:
+                if (session->tls_active()) {
+                    step = Step::closing_tls;
+                    session->arm_deadline(session->listener_->tls_timeout);
+                    session->stream_.tls()->async_shutdown(std::move(self));
+                    return;
+                }
+                step = Step::finished;
+                asio::post(session->get_executor(), std::move(self));
+                return;
+            case Step::closing_tls:
+                if (session->disarm_deadline()) ec = asio::error::timed_out;
+                // A peer that closes without its own close_notify has still received ours.
+                if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) ec = {};
+                [[fallthrough]];
+            case Step::finished: {
+                std::error_code ignored;
+                session->socket().shutdown(socket_type::shutdown_send, ignored);
+                self.complete(ec);
+                return;
+            }
+            }
+        }
+    };
+
+    stream_type stream_;
+    // Made when a step with a deadline starts, released when it ends: most of a session's life has none.
+    std::unique_ptr<asio::steady_timer> deadline_;
+    std::uint32_t deadline_step_ = 0;
+    bool deadline_expired_ = false;
+    bool tls_failed_ = false;
+    const ResolvedListener* listener_;
+    asio::ssl::context* tls_context_;
+    detail::SessionServices* services_;
+    detail::RefCounted* owner_;
+    SocketAddr tcp_peer_{IpAddress::v4({0, 0, 0, 0}), 0};
+    SocketAddr peer_{IpAddress::v4({0, 0, 0, 0}), 0};
+    std::unique_ptr<ProxyHeader> proxy_header_;
+};
+
+using Session = BasicSession<asio::ip::tcp>;
+
+namespace detail {
+
+/// The steps of a session's start that only berth's own session start may take.
+struct SessionAccess {
+    template <class Protocol>
+    static void set_peers(BasicSession<Protocol>& session, const SocketAddr& tcp_peer) {
+        session.set_peers(tcp_peer);
+    }
+    template <class Protocol>
+    static void set_proxy_header(BasicSession<Protocol>& session, ProxyHeader header) {
+        session.set_proxy_header(std::move(header));
+    }
+    template <class Protocol, class Timeout>
+    static void arm_deadline(BasicSession<Protocol>& session, Timeout timeout) {
+        session.arm_deadline(timeout);
+    }
+    template <class Protocol>
+    static bool disarm_deadline(BasicSession<Protocol>& session) noexcept {
+        return session.disarm_deadline();
+    }
+    template <class Protocol, class Token>
+    static auto async_implicit_tls(BasicSession<Protocol>& session, Token&& token) {
+        return session.async_implicit_tls(std::forward<Token>(token));
+    }
+};
+
+}  // namespace detail
+
+}  // namespace berth
+
+namespace berth::detail {
+
+/// A block as the registry sees it.
+class RegisteredSession : public RefCounted {
+public:
+    /// Terminal cancellation and the socket closed, on the session's own executor.
+    virtual void cancel(Ref<RegisteredSession> self) = 0;
+
+private:
+    friend class SessionRegistry;
+    RegisteredSession* previous_ = nullptr;
+    RegisteredSession* next_ = nullptr;
+
+protected:
+    ~RegisteredSession() = default;
+};
+
+/// The accepted sessions of one acceptor or server, from accept until their block is destroyed. The
+/// registry does not own them: a session ends when nothing refers to it, whether or not shutdown
+/// ever looks. Any thread may link, unlink and walk.
+class SessionRegistry {
+public:
+    void link(RegisteredSession& session) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        session.next_ = head_;
+        if (head_) head_->previous_ = &session;
+        head_ = &session;
+        size_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    void unlink(RegisteredSession& session) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (session.previous_) session.previous_->next_ = session.next_;
+        else head_ = session.next_;
+        if (session.next_) session.next_->previous_ = session.previous_;
+        session.previous_ = session.next_ = nullptr;
+    }
+    /// After the block is gone: the count falls last, so whoever waits for zero finds nothing left of it.
+    /// True when it was the last one.
+    bool count_gone() noexcept { return size_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+
+    [[nodiscard]] std::size_t size() const noexcept { return size_.load(std::memory_order_acquire); }
+
+    /// Cancels every session still alive. The references are taken under the lock and used outside
+    /// it, so a session whose last reference goes here can unlink itself.
+    void cancel_all() {
+        std::vector<Ref<RegisteredSession>> alive;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            for (RegisteredSession* session = head_; session; session = session->next_)
+                if (session->try_add_ref()) alive.push_back(Ref<RegisteredSession>::adopt(session));
+        }
+        for (auto& session : alive) {
+            RegisteredSession* raw = session.get();
+            try {
+                raw->cancel(std::move(session));
+            } catch (const std::bad_alloc&) {
+                // Out of memory for the cancellation: the session ends on its own, or with its context.
+            }
+        }
+    }
+
+private:
+    std::mutex mutex_;
+    RegisteredSession* head_ = nullptr;
+    std::atomic<std::size_t> size_{0};
+};
+
+/// What a block needs from the acceptor or server that accepted it; the block keeps it alive.
+class SessionOwner {
+public:
+    SessionRegistry registry;
+    PermitBoard permits;
+
+    /// The last session is gone: shutdown may be complete.
+    virtual void last_session_gone() noexcept = 0;
+
+protected:
+    ~SessionOwner() = default;
+};
+
+template <class Protocol, class Permit>
+class SessionBlock final : public RegisteredSession {
+public:
+    using session_type = BasicSession<Protocol>;
+    using socket_type = typename session_type::socket_type;
+
+    /// A block for the next accept: not a session yet, and not counted.
+    static Ref<SessionBlock> create(socket_type&& socket, ListenerState& listener, SessionServices& services,
+                                    SessionOwner& owner) {
+        using Pool = BlockPool<sizeof(SessionBlock), alignof(SessionBlock)>;
+        void* memory = Pool::allocate();
+        try {
+            return Ref<SessionBlock>(::new (memory) SessionBlock(std::move(socket), listener, services, owner));
+        } catch (...) {
+            Pool::deallocate(memory);
+            throw;
+        }
+    }
+
+    /// The accept filled it: from now on it is a live session, registered, keeping its owner alive.
+    void mark_accepted(std::shared_ptr<SessionOwner> owner) noexcept {
+        owner_ = std::move(owner);
+        owner_->registry.link(*this);
+    }
+
+    /// Gives the connection's permit back now rather than when the block goes; waiters hear of it.
+    void release_permit() noexcept {
+        if (!permit) return;
+        permit.reset();
+        owner_of().permits.permit_released();
+    }
+
+    /// The session is over (on its executor): the permit goes first, so a client that sees the close
+    /// and connects again at once finds it free, whatever still holds the block for a moment.
+    void end() noexcept {
+        ended = true;
+        release_permit();
+        session.close();
+    }
+
+    void cancel(Ref<RegisteredSession> self) override {
+        asio::post(session.get_executor(), [self = std::move(self), this] {
+            cancellation.emit(asio::cancellation_type::terminal);
+            session.close();
+        });
+    }
+
+    [[nodiscard]] ListenerState& listener() const noexcept { return *listener_; }
+    /// Events and the stop flag, for this block's listener.
+    [[nodiscard]] SessionServices& services() const noexcept { return *services_; }
+    [[nodiscard]] SessionOwner& owner_of() const noexcept { return *owner_of_; }
+
+    session_type session;
+    std::optional<Permit> permit;
+    asio::cancellation_signal cancellation;
+    bool handler_started = false;  // the two flags are touched on the session's executor only
+    bool ended = false;
+
+private:
+    SessionBlock(socket_type&& socket, ListenerState& listener, SessionServices& services, SessionOwner& owner)
+        : session(std::move(socket), listener.config, listener.tls_context ? &*listener.tls_context : nullptr,
+                  services, *this),
+          listener_(&listener), services_(&services), owner_of_(&owner) {}
+
+    void destroy() noexcept override {
+        using Pool = BlockPool<sizeof(SessionBlock), alignof(SessionBlock)>;
+        release_permit();
+        if (handler_started && !ended) listener_->stats.session_finished();
+        std::shared_ptr<SessionOwner> owner = std::move(owner_);
+        if (owner) owner->registry.unlink(*this);
+        this->~SessionBlock();  // closes the socket
+        Pool::deallocate(this);
+        // Counted out only now that nothing of the session is left: a shutdown that completes on this
+        // count may be followed at once by the end of the executor's context.
+        if (owner && owner->registry.count_gone()) owner->last_session_gone();
+    }
+
+    ListenerState* listener_;
+    SessionServices* services_;
+    SessionOwner* owner_of_;
+    std::shared_ptr<SessionOwner> owner_;  // set once accepted
+};
+
+}  // namespace berth::detail
+// ---- berth/net/detail/session_start.hpp ----
+// A session's start, on the session's executor, as one composed operation: the PROXY header from a
+// trusted peer (within tlsTimeout), the permit (SPEC §5: after the header, which decides who the
+// client is), the overload policy's busy line for a connection over the limit, implicit TLS, and
+// then the handler. Any failure is reported where it happens and ends the session.
+
+#include <asio/buffer.hpp>
+#include <asio/write.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+// ---- berth/net/detail/handler_dispatch.hpp ----
+// The session handler, whatever its shape (session_handler.hpp), started on a ready session, and the
+// end of that session: once, whatever ends it first (the handler completes or throws, a callback
+// handler's completion is called or destroyed uncalled).
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <exception>
+#include <new>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+// ---- berth/net/fault_injection.hpp ----
+// Fault injection for tests, after Beast's fail_count: a countdown shared by every session of an
+// acceptor or server that fails the Nth step of a session's start. A test runs the same connection
+// for N = 1, 2, ... until a run reaches its end without the countdown firing, and checks after each
+// run that nothing was kept (no live session, no permit). Off unless a FailCount is passed in the
+// options; then each step costs one atomic decrement.
+
+#include <atomic>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace berth {
+
+/// The steps of a session's start that can be failed, in the order a connection meets them.
+enum class SessionStep : unsigned char {
+    accept,          ///< the accept itself: the connection is closed as a connection the kernel aborted
+    socket_options,  ///< the accepted-socket options: as if setting one failed
+    session_launch,  ///< handing the session to its executor: as if allocating failed
+    proxy_read,      ///< the PROXY header from a trusted peer: as if it could not be read
+    permit,          ///< the connection's permit: as if the listener were full
+    tls_handshake,   ///< implicit TLS: as if the handshake failed
+    handler_start,   ///< starting the session handler: as if it threw
+};
+
+[[nodiscard]] constexpr std::string_view to_string(SessionStep step) noexcept {
+    switch (step) {
+    case SessionStep::accept: return "accept";
+    case SessionStep::socket_options: return "socket options";
+    case SessionStep::session_launch: return "session launch";
+    case SessionStep::proxy_read: return "PROXY read";
+    case SessionStep::permit: return "permit";
+    case SessionStep::tls_handshake: return "TLS handshake";
+    case SessionStep::handler_start: return "handler start";
+    }
+    return "unknown";
+}
+
+/// Fails the Nth step it is asked about (N counted from 1), once; every other step passes.
+class FailCount {
+public:
+    explicit FailCount(std::size_t n) noexcept : remaining_(n) {}
+    FailCount(const FailCount&) = delete;
+    FailCount& operator=(const FailCount&) = delete;
+
+    /// Called at each step: true when this is the one to fail.
+    [[nodiscard]] bool fail(SessionStep step) noexcept {
+        std::size_t remaining = remaining_.load(std::memory_order_relaxed);
+        while (remaining != 0) {
+            if (remaining_.compare_exchange_weak(remaining, remaining - 1, std::memory_order_acq_rel)) {
+                if (remaining != 1) return false;
+                failed_step_.store(static_cast<int>(step), std::memory_order_release);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// Whether the countdown fired, and at which step.
+    [[nodiscard]] std::optional<SessionStep> failed_step() const noexcept {
+        const int step = failed_step_.load(std::memory_order_acquire);
+        if (step < 0) return std::nullopt;
+        return static_cast<SessionStep>(step);
+    }
+
+private:
+    std::atomic<std::size_t> remaining_;
+    std::atomic<int> failed_step_{-1};
+};
+
+}  // namespace berth
+// ---- berth/net/session_handler.hpp ----
+// The session handler: what runs on each connection once it is ready (PROXY header read, permit
+// taken, implicit TLS done). Three shapes are accepted:
+//   - a coroutine:            asio::awaitable<void> handler(Session&)
+//   - a callback:             void handler(Session&, auto done)   calls std::move(done)(std::error_code) once;
+//                             any Asio-style initiating function taking a completion token fits here too
+//   - an awaitable operation: asio::awaitable<T> handler(Session&, asio::use_awaitable_t<>)
+// The handler object is shared by every session and called concurrently from the server's threads.
+
+#include <asio/awaitable.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <concepts>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace berth {
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_awaitable_v = false;
+template <class T, class Executor>
+inline constexpr bool is_awaitable_v<asio::awaitable<T, Executor>> = true;
+
+/// The least a callback handler's completion can be: move-only, called once with an error code.
+struct SessionCompletionArchetype {
+    SessionCompletionArchetype() = default;
+    SessionCompletionArchetype(SessionCompletionArchetype&&) = default;
+    SessionCompletionArchetype& operator=(SessionCompletionArchetype&&) = default;
+    void operator()(std::error_code) {}
+};
+
+}  // namespace detail
+
+template <class H, class Session>
+concept CoroutineSessionHandler = requires(H& handler, Session& session) {
+    { handler(session) } -> std::same_as<asio::awaitable<void>>;
+};
+
+template <class H, class Session>
+concept CallbackSessionHandler = requires(H& handler, Session& session, detail::SessionCompletionArchetype done) {
+    handler(session, std::move(done));
+};
+
+template <class H, class Session>
+concept AwaitableOperationSessionHandler = requires(H& handler, Session& session) {
+    requires detail::is_awaitable_v<decltype(handler(session, asio::use_awaitable))>;
+};
+
+template <class H, class Session>
+concept SessionHandler = CoroutineSessionHandler<H, Session> || CallbackSessionHandler<H, Session> ||
+                         AwaitableOperationSessionHandler<H, Session>;
+
+}  // namespace berth
+
+namespace berth::detail {
+
+template <class Block>
+void report_session_error(Block& block, std::exception_ptr failure) noexcept {
+    auto& session = block.session;
+    try {
+        std::rethrow_exception(failure);
+    } catch (const std::system_error& e) {
+        block.services().report(EventKind::session_error, session.peer(), e.code(), e.what());
+    } catch (const std::exception& e) {
+        block.services().report(EventKind::session_error, session.peer(), {}, e.what());
+    } catch (...) {
+        block.services().report(EventKind::session_error, session.peer(), {}, "unknown exception");
+    }
+}
+
+/// The end of a session whose handler ran, on the session's executor: once, whatever called it first.
+/// An error is reported unless the server is stopping (then it is the cancellation's).
+template <class Block>
+void end_session(Block& block, std::exception_ptr failure) noexcept {
+    if (block.ended) return;
+    block.listener().stats.session_finished();
+    if (failure && !block.services().stopping()) report_session_error(block, failure);
+    block.end();
+}
+
+/// What a callback handler calls when its session is over: once, with an error code (an error other
+/// than the client going away is reported). Destroyed without being called, it ends the session all
+/// the same. Carries the session's executor and its cancellation slot, so it can be passed as the
+/// completion token of the session's operations.
+template <class Block>
+class SessionDone {
+public:
+    using executor_type = typename Block::session_type::executor_type;
+    using cancellation_slot_type = asio::cancellation_slot;
+
+    explicit SessionDone(Ref<Block> block) noexcept : block_(std::move(block)) {}
+    SessionDone(SessionDone&&) noexcept = default;
+    SessionDone& operator=(SessionDone&& other) noexcept {
+        if (this != &other) {
+            abandon();
+            block_ = std::move(other.block_);
+        }
+        return *this;
+    }
+    SessionDone(const SessionDone&) = delete;
+    SessionDone& operator=(const SessionDone&) = delete;
+    ~SessionDone() { abandon(); }
+
+    executor_type get_executor() const noexcept { return block_->session.get_executor(); }
+    cancellation_slot_type get_cancellation_slot() const noexcept { return block_->cancellation.slot(); }
+
+    void operator()(std::error_code ec = {}) {
+        if (!block_) return;
+        Ref<Block> block = std::move(block_);
+        std::exception_ptr failure;
+        if (ec) failure = std::make_exception_ptr(std::system_error(ec));
+        end_session(*block, failure);
+    }
+
+private:
+    /// Dropped uncalled (from whatever thread): the session ends on its own executor. Should even that
+    /// post fail, the block's destruction still gives back the permit and the socket.
+    void abandon() noexcept {
+        if (!block_) return;
+        Ref<Block> block = std::move(block_);
+        try {
+            auto executor = block->session.get_executor();
+            asio::post(executor, [block = std::move(block)] { end_session(*block, nullptr); });
+        } catch (...) {
+        }
+    }
+
+    Ref<Block> block_;
+};
+
+/// Starts `handler` on the ready session of `block`, on the session's executor. Whatever fails on
+/// the way (an allocation for the coroutine frame, a callback handler that throws) ends the session.
+template <class Block, class Handler>
+void dispatch_handler(Handler& handler, Ref<Block> block, FailCount* fail) {
+    using session_type = typename Block::session_type;
+    block->handler_started = true;
+    block->listener().stats.session_started();
+    session_type& session = block->session;
+    const Ref<Block> keep = block;  // for the catch below, whatever became of `block`
+    try {
+        if (fail && fail->fail(SessionStep::handler_start)) throw std::runtime_error("injected fault: handler start");
+        if constexpr (CallbackSessionHandler<Handler, session_type>) {
+            handler(session, SessionDone<Block>(std::move(block)));
+        } else if constexpr (CoroutineSessionHandler<Handler, session_type>) {
+            auto slot = block->cancellation.slot();
+            asio::co_spawn(session.get_executor(), handler(session),
+                           asio::bind_cancellation_slot(slot, [block](std::exception_ptr failure) {
+                               end_session(*block, failure);
+                           }));
+        } else {
+            auto slot = block->cancellation.slot();
+            asio::co_spawn(session.get_executor(), handler(session, asio::use_awaitable),
+                           asio::bind_cancellation_slot(slot, [block](std::exception_ptr failure, auto&&...) {
+                               end_session(*block, failure);
+                           }));
+        }
+    } catch (...) {
+        end_session(*keep, std::current_exception());
+    }
+}
+
+}  // namespace berth::detail
+// ---- berth/net/proxy_reader.hpp ----
+// Reading a PROXY header from a trusted peer: the policy (which versions are accepted, how large a v2
+// header may be) and the asynchronous reader that feeds the pure parser until it has a header. The
+// deadline is the caller's (the session arms tlsTimeout around it).
+
+#include <asio/async_result.hpp>
+#include <asio/buffer.hpp>
+#include <asio/compose.hpp>
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <system_error>
+
+
+namespace berth {
+
 /// Which PROXY versions a listener with trusted networks accepts, and the parser's limits. A policy
 /// that accepts no version cannot serve such a listener: the server refuses to start it.
 template <class P>
@@ -6864,6 +7573,186 @@ auto async_read_proxy_header(PrefixedStream<Socket>& stream, ProxyLimits limits,
     limits.max_v2_header_size = std::min(limits.max_v2_header_size, detail::PrefixBuffer::capacity);
     return asio::async_compose<Token, void(ProxyReadResult)>(detail::ReadProxyHeaderOp<Socket>{stream, limits},
                                                              token, stream.next_layer());
+}
+
+}  // namespace berth
+
+namespace berth::detail {
+
+/// What becomes of a connection that asks for a permit: it gets one, or it is over the limit and
+/// gets the overload policy's busy line, or (no busy line) it is closed at once.
+enum class Admission : unsigned char { admitted, busy_reply, closed };
+
+/// Takes the session's permit, or reports the refusal and says what the overload policy does.
+template <class Policies, class Block>
+Admission admit(Policies& policies, Block& block, FailCount* fail) {
+    if (!(fail && fail->fail(SessionStep::permit)))
+        block.permit = policies.connection_limit.try_acquire(block.listener().connections);
+    if (block.permit) return Admission::admitted;
+    block.services().report(EventKind::refused_over_limit, block.session.peer(), {}, {});
+    return policies.overload.busy_reply(block.listener().config).empty() ? Admission::closed : Admission::busy_reply;
+}
+
+/// The overload policy's busy line, then an orderly close, within min(tlsTimeout, 5 s). After the
+/// line the send side is shut down and what the client still sends is read and dropped until it
+/// closes (or the deadline), so the kernel does not answer it with a reset that could destroy the
+/// line before the client reads it.
+template <class Block>
+class BusyReply {
+public:
+    static constexpr auto longest_wait = std::chrono::milliseconds(5000);
+
+    static void start(Ref<Block> block, std::string_view reply) {
+        auto& session = block->session;
+        const auto timeout =
+            std::min(std::chrono::milliseconds(block->listener().config.tls_timeout.milliseconds()), longest_wait);
+        SessionAccess::arm_deadline(session, timeout);
+        auto& socket = session.socket();
+        asio::async_write(socket, asio::buffer(reply.data(), reply.size()), BusyReply(std::move(block)));
+    }
+
+    void operator()(std::error_code ec, std::size_t) {
+        auto& session = block_->session;
+        auto& sink = session.stream().plain().prefix();
+        if (!ec && !draining_) {
+            draining_ = true;
+            sink.clear();  // bytes that came with a PROXY header are dropped with the rest
+            session.socket().shutdown(Block::socket_type::shutdown_send, ec);
+        }
+        // Read into the free space without committing: the bytes are dropped, and the storage is kept
+        // for the next read instead of being made anew for each.
+        const auto space = ec ? std::span<std::uint8_t>{} : sink.free_space();
+        if (space.empty()) {
+            sink.clear();
+            SessionAccess::disarm_deadline(session);
+            block_->end();
+            return;
+        }
+        session.socket().async_read_some(asio::buffer(space.data(), space.size()), std::move(*this));
+    }
+
+private:
+    explicit BusyReply(Ref<Block> block) noexcept : block_(std::move(block)) {}
+
+    Ref<Block> block_;
+    bool draining_ = false;
+};
+
+template <class Policies, class Block, class Handler>
+class SessionStart {
+public:
+    /// `needs_proxy_header`: the peer is a trusted proxy. `refused`: the permit was already refused
+    /// (the busy line is all the session gets).
+    SessionStart(Policies& policies, Handler& handler, FailCount* fail, Ref<Block> block, bool needs_proxy_header,
+                 bool refused) noexcept
+        : policies_(&policies), handler_(&handler), fail_(fail), block_(std::move(block)),
+          needs_proxy_header_(needs_proxy_header), refused_(refused) {}
+
+    /// Begins, on the session's executor.
+    void operator()() {
+        if (!needs_proxy_header_) return after_proxy_header();
+        auto& session = block_->session;
+        SessionAccess::arm_deadline(session, block_->listener().config.tls_timeout);
+        auto& stream = session.stream().plain();
+        async_read_proxy_header(stream, policies_->proxy_protocol.limits(), std::move(*this));
+    }
+
+    /// A trusted peer's PROXY header: any problem is reported and closes.
+    void operator()(ProxyReadResult result) {
+        auto& session = block_->session;
+        std::error_code error =
+            SessionAccess::disarm_deadline(session) ? std::error_code(asio::error::timed_out) : result.error;
+        std::string_view detail = result.parse.failed() ? describe(result.parse.error) : std::string_view{};
+        if (!error && !policies_->proxy_protocol.accepts(result.parse.header.version)) {
+            error = make_error_code(NetError::proxy_header_invalid);
+            detail = result.parse.header.version == ProxyVersion::v1 ? "PROXY v1 is not accepted"
+                                                                      : "PROXY v2 is not accepted";
+        }
+        if (!error && fail_ && fail_->fail(SessionStep::proxy_read)) {
+            error = make_error_code(NetError::proxy_header_invalid);
+            detail = "injected fault";
+        }
+        if (error) {
+            if (!block_->services().stopping())
+                block_->services().report(EventKind::proxy_error, session.peer(), error, detail);
+            return block_->end();
+        }
+        SessionAccess::set_proxy_header(session, std::move(result.parse.header));
+        const Admission admission = block_->permit ? Admission::admitted : admit(*policies_, *block_, fail_);
+        if (admission == Admission::closed) return block_->end();
+        refused_ = admission == Admission::busy_reply;
+        after_proxy_header();
+    }
+
+    /// Implicit TLS done.
+    void operator()(std::error_code ec) {
+        if (!ec && fail_ && fail_->fail(SessionStep::tls_handshake)) {
+            ec = make_error_code(std::errc::connection_aborted);
+            block_->services().report(EventKind::tls_error, block_->session.peer(), ec, "injected fault");
+        }
+        if (ec) return block_->end();  // a real failure was reported by the handshake
+        dispatch_handler(*handler_, std::move(block_), fail_);
+    }
+
+private:
+    void after_proxy_header() {
+        const ResolvedListener& config = block_->listener().config;
+        if (refused_) {
+            const std::string_view reply = policies_->overload.busy_reply(config);
+            return BusyReply<Block>::start(std::move(block_), reply);
+        }
+        if (config.use_tls && config.tls_implicit) {
+            auto& session = block_->session;
+            SessionAccess::async_implicit_tls(session, std::move(*this));
+            return;
+        }
+        dispatch_handler(*handler_, std::move(block_), fail_);
+    }
+
+    Policies* policies_;
+    Handler* handler_;
+    FailCount* fail_;
+    Ref<Block> block_;
+    bool needs_proxy_header_;
+    bool refused_;
+};
+
+}  // namespace berth::detail
+// ---- berth/net/endpoint.hpp ----
+// Conversions between berth's SocketAddr and Asio's IP endpoints.
+
+#include <asio/ip/address.hpp>
+#include <asio/ip/basic_endpoint.hpp>
+
+
+namespace berth {
+
+[[nodiscard]] inline asio::ip::address to_asio_address(const IpAddress& address) {
+    if (address.is_v4()) return asio::ip::address_v4(address.v4_bytes());
+    return asio::ip::address_v6(address.v6_bytes(), address.scope_id());
+}
+
+template <class Protocol>
+[[nodiscard]] asio::ip::basic_endpoint<Protocol> to_endpoint(const SocketAddr& address) {
+    return {to_asio_address(address.address()), address.port()};
+}
+
+[[nodiscard]] inline IpAddress to_ip_address(const asio::ip::address& address) {
+    if (address.is_v4()) return IpAddress::v4(address.to_v4().to_bytes());
+    const auto v6 = address.to_v6();
+    return IpAddress::v6(v6.to_bytes(), static_cast<std::uint32_t>(v6.scope_id()));
+}
+
+template <class Protocol>
+[[nodiscard]] SocketAddr to_socket_addr(const asio::ip::basic_endpoint<Protocol>& endpoint) {
+    return {to_ip_address(endpoint.address()), endpoint.port()};
+}
+
+/// The address a peer is reported with: an IPv4 peer on a dual-stack IPv6 socket arrives as
+/// ::ffff:a.b.c.d and is reported as a.b.c.d, the address the client actually has.
+[[nodiscard]] inline SocketAddr unmapped(const SocketAddr& address) {
+    if (auto v4 = address.address().mapped_v4()) return {*v4, address.port()};
+    return address;
 }
 
 }  // namespace berth
@@ -7060,6 +7949,522 @@ struct ListenerSocketOptions {
 
     [[nodiscard]] int backlog(const ResolvedListener& listener) const noexcept {
         return static_cast<int>(listener.socket_backlog);
+    }
+};
+
+}  // namespace berth
+
+#if BERTH_DIRECT_ACCEPT
+#endif
+
+namespace berth {
+
+/// Why setting up a listening socket failed: the step ("open", "set SO_REUSEPORT", "bind", "listen")
+/// and the OS reason.
+struct SetupFailure {
+    std::string step;
+    std::error_code error;
+};
+
+namespace detail {
+
+/// The io_context behind an executor, when there is one (an io_context's executor, a strand of one).
+template <class Executor>
+asio::io_context* io_context_of(const Executor& executor) noexcept {
+    return dynamic_cast<asio::io_context*>(&asio::query(executor, asio::execution::context));
+}
+
+/// `Owner` provides: policies_type, block_type, policies(), fail_count(), serial_executor(),
+/// session_owner(keep), loop_ended(); it is a SessionOwner (registry and permit board).
+template <class Owner>
+class AcceptLoop final : private PermitWaiter {
+public:
+    using protocol_type = typename Owner::protocol_type;
+    using policies_type = typename Owner::policies_type;
+    using block_type = typename Owner::block_type;
+    using block_ref = Ref<block_type>;
+    using session_type = typename block_type::session_type;
+    using socket_type = typename block_type::socket_type;
+    using executor_type = asio::any_io_executor;
+    using endpoint_type = typename protocol_type::endpoint;
+    using socket_acceptor_type = asio::basic_socket_acceptor<protocol_type, executor_type>;
+    using permit_type = typename policies_type::connection_limit_type::permit_type;
+    using keep_type = std::shared_ptr<Owner>;
+
+    /// `shard` runs this loop's sessions (each on a strand of its own unless the owner's executors are
+    /// serial); the loop itself runs on a strand of it, or on it.
+    AcceptLoop(Owner& owner, const executor_type& shard, ListenerState& listener, SessionServices& reporter,
+               BindPlan plan)
+        : owner_(&owner), shard_(shard),
+          executor_(owner.serial_executor() ? shard : executor_type(asio::make_strand(shard))),
+          socket_prototype_(shard), acceptor_(executor_), backoff_timer_(executor_), permit_timer_(executor_),
+          listener_(&listener), reporter_(&reporter), plan_(std::move(plan)) {
+        if (owner.serial_executor()) {
+            if (const auto* io = shard_.template target<asio::io_context::executor_type>()) inline_executor_ = *io;
+        }
+        if constexpr (policies_type::overload_type::waits_for_permit) owner.permits.add(*this);
+#if BERTH_DIRECT_ACCEPT
+        if (asio::io_context* sessions = io_context_of(shard_);
+            sessions && owner.serial_executor() && UnpolledSpan::single_threaded(*sessions))
+            unpolled_reactor_ = &asio::use_service<asio::detail::reactor>(*sessions);
+#endif
+    }
+    AcceptLoop(const AcceptLoop&) = delete;
+    AcceptLoop& operator=(const AcceptLoop&) = delete;
+    ~AcceptLoop() = default;
+
+    [[nodiscard]] const BindPlan& plan() const noexcept { return plan_; }
+    [[nodiscard]] const ResolvedListener& listener() const noexcept { return listener_->config; }
+    [[nodiscard]] socket_acceptor_type& socket() noexcept { return acceptor_; }
+
+    /// Opens the socket, sets the listening options (before bind), binds. On failure the socket is
+    /// closed at once: a socket whose bind failed is never listened on.
+    std::optional<SetupFailure> open_and_bind() {
+        const endpoint_type endpoint = to_endpoint<protocol_type>(plan_.address);
+        std::error_code ec;
+        acceptor_.open(endpoint.protocol(), ec);
+        if (ec) return fail("open", ec);
+        if (const OptionFailure option =
+                owner_->policies().socket_options.apply_to_listening(listener_->config, plan_, acceptor_))
+            return fail("set " + std::string(option.option), option.error);
+        acceptor_.bind(endpoint, ec);
+        if (ec) return fail("bind", ec);
+        return std::nullopt;
+    }
+
+    std::optional<SetupFailure> listen() {
+        std::error_code ec;
+        acceptor_.listen(owner_->policies().socket_options.backlog(listener_->config), ec);
+        if (ec) return fail("listen", ec);
+        return std::nullopt;
+    }
+
+    [[nodiscard]] endpoint_type local_endpoint() const {
+        std::error_code ignored;
+        return acceptor_.local_endpoint(ignored);
+    }
+
+    /// Starts the loop on its executor. `handler` lives as long as the owner.
+    template <class Handler>
+    void start(Handler& handler, keep_type keep) {
+        asio::dispatch(executor_, [this, &handler, keep = std::move(keep)]() mutable {
+            if constexpr (socket_type::direct_accept) {
+                // accept4() on the listening socket must never block.
+                std::error_code ec;
+                acceptor_.native_non_blocking(true, ec);
+                if (ec) return accept_failed(handler, ec, std::move(keep));
+            }
+            accept_next(handler, std::move(keep));
+        });
+    }
+
+    /// Stops accepting and closes the listening socket, on the loop's executor. Sessions go on.
+    void stop(keep_type keep) {
+        asio::post(executor_, [this, keep = std::move(keep)] {
+            stopping_ = true;
+            close_now();
+        });
+    }
+
+    /// Closes the listening socket and stops the timers: on the loop's executor, or while no thread runs it.
+    void close_now() noexcept {
+        std::error_code ignored;
+        acceptor_.close(ignored);
+        backoff_timer_.cancel();
+        permit_timer_.cancel();
+    }
+
+private:
+    /// Accepts (and failed accepts) the direct accept makes in a row before the sessions it started get
+    /// their turn; also the bound on how deep its calls nest.
+    static constexpr unsigned accept_batch = 16;
+
+    std::optional<SetupFailure> fail(std::string step, std::error_code ec) {
+        close_now();
+        return SetupFailure{std::move(step), portable_error(ec)};
+    }
+
+    void report(EventKind kind, const SocketAddr& peer, std::error_code error, std::string_view detail) noexcept {
+        reporter_->report(kind, peer, error, detail);
+    }
+
+    [[nodiscard]] FailCount* fail_count() const noexcept { return owner_->fail_count(); }
+    [[nodiscard]] bool inject(SessionStep step) const noexcept {
+        FailCount* count = fail_count();
+        return count != nullptr && count->fail(step);
+    }
+
+    // ---- backpressure (PermitWaiter): called from any thread when a permit is given back ----
+    void wake() noexcept override {
+        try {
+            if (keep_type keep = owner_->weak_from_this().lock())
+                asio::post(executor_, [this, keep = std::move(keep)] { permit_timer_.cancel(); });
+        } catch (...) {  // out of memory for the wake-up: the next permit given back tries again
+        }
+    }
+
+    std::optional<permit_type> try_acquire() {
+        return owner_->policies().connection_limit.try_acquire(listener_->connections);
+    }
+
+    /// A closed socket for the next session: on a strand of its own, or a move from the prototype,
+    /// which leaves the prototype as it was (Asio: a moved-from socket is as if made anew with its
+    /// executor) without the look-up of the socket service that making a socket costs.
+    socket_type new_session_socket() {
+        if (!owner_->serial_executor()) return socket_type(executor_type(asio::make_strand(shard_)));
+        return socket_type(std::move(socket_prototype_));
+    }
+
+    template <class Handler>
+    void accept_next(Handler& handler, keep_type keep) {
+        if (stopping_) return loop_ended(std::move(keep));
+        std::error_code ec;
+        try {
+            if (!next_) next_ = block_type::create(new_session_socket(), *listener_, *reporter_, *owner_);
+        } catch (const std::bad_alloc&) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+        }
+        if (ec) return accept_failed(handler, ec, std::move(keep));
+        if constexpr (socket_type::direct_accept) {
+            accept_direct(handler, std::move(keep));
+        } else {
+            acceptor_.async_accept(next_->session.socket(), peer_endpoint_,
+                                   [this, &handler, keep = std::move(keep)](std::error_code error) mutable {
+                                       accepted(handler, error, std::move(keep));
+                                   });
+        }
+    }
+
+#if BERTH_DIRECT_ACCEPT
+    /// Takes the next pending connection at once when there is one (as the epoll loop does), else waits
+    /// for the listening socket to become readable. After accept_batch connections in a row the loop
+    /// goes through the executor's queue, so the sessions it started get their turn.
+    template <class Handler>
+    void accept_direct(Handler& handler, keep_type keep) {
+        if (accepted_in_turn_ == accept_batch) {
+            accepted_in_turn_ = 0;
+            asio::post(executor_, [this, &handler, keep = std::move(keep)]() mutable {
+                accept_next(handler, std::move(keep));
+            });
+            return;
+        }
+        // On the one thread of the sessions' context, nothing polls its reactor until this returns: the
+        // sessions started here make their first read wait without re-arming (detail/unpolled_wait.hpp).
+        const UnpolledSpan span(unpolled_reactor_ != nullptr && inline_executor_ &&
+                                        inline_executor_->running_in_this_thread()
+                                    ? static_cast<asio::detail::reactor*>(unpolled_reactor_)
+                                    : nullptr);
+        const std::error_code ec = next_->session.socket().accept_from(acceptor_, peer_endpoint_, span.number());
+        if (ec == asio::error::would_block) {
+            accepted_in_turn_ = 0;
+            acceptor_.async_wait(socket_acceptor_type::wait_read,
+                                 [this, &handler, keep = std::move(keep)](std::error_code error) mutable {
+                                     if (error) return accept_failed(handler, error, std::move(keep));
+                                     accept_next(handler, std::move(keep));
+                                 });
+            return;
+        }
+        ++accepted_in_turn_;  // failures count too: a run of skipped errors must not nest calls without end
+        accepted(handler, ec, std::move(keep));
+    }
+#endif
+
+    template <class Handler>
+    void accept_failed(Handler& handler, std::error_code ec, keep_type keep) {
+        const AcceptErrorAction action = owner_->policies().accept_errors.classify(ec);
+        if (stopping_ || action == AcceptErrorAction::stop) return loop_ended(std::move(keep));
+        if (action == AcceptErrorAction::skip) return accept_next(handler, std::move(keep));
+        pause_ = owner_->policies().accept_errors.next_backoff(pause_);
+        report_backoff(ec, pause_);
+        backoff_timer_.expires_after(pause_);
+        backoff_timer_.async_wait([this, &handler, keep = std::move(keep)](std::error_code) mutable {
+            accept_next(handler, std::move(keep));
+        });
+    }
+
+    /// The last step of the chain: `keep` may be the last reference to the owner, and so to this loop.
+    void loop_ended(keep_type keep) noexcept {
+        next_ = {};  // the block made ahead for the next accept
+        owner_->loop_ended();
+        keep.reset();
+    }
+
+    template <class Handler>
+    void accepted(Handler& handler, std::error_code ec, keep_type keep) {
+        if (!ec && inject(SessionStep::accept)) {
+            next_->session.close();
+            ec = asio::error::connection_aborted;
+        }
+        if (ec) return accept_failed(handler, ec, std::move(keep));
+        pause_ = std::chrono::milliseconds(0);
+        block_ref block = std::move(next_);
+        block->mark_accepted(owner_->session_owner(keep));
+        if (!prepare(*block)) return accept_next(handler, std::move(keep));
+        const bool needs_proxy_header = trusted(block->session.tcp_peer());
+        if constexpr (policies_type::overload_type::waits_for_permit) {
+            // Backpressure: this loop holds the connection it has and accepts nothing more until a
+            // permit frees; later connections wait in the kernel's backlog.
+            return wait_for_permit(handler, std::move(block), needs_proxy_header, std::move(keep));
+        } else {
+            Admission admission = Admission::admitted;
+            if (!needs_proxy_header) admission = admit(owner_->policies(), *block, fail_count());
+            if (admission == Admission::closed) {
+                block->end();
+                return accept_next(handler, std::move(keep));
+            }
+            launch(handler, std::move(block), needs_proxy_header, admission == Admission::busy_reply);
+            accept_next(handler, std::move(keep));
+        }
+    }
+
+    template <class Handler>
+    void wait_for_permit(Handler& handler, block_ref block, bool needs_proxy_header, keep_type keep) {
+        if (stopping_) {
+            block->end();
+            return loop_ended(std::move(keep));
+        }
+        std::optional<permit_type> permit = try_acquire();
+        if (!permit) {
+            owner_->permits.enter_wait(*this);
+            permit = try_acquire();
+            if (!permit) {
+                permit_timer_.expires_at(std::chrono::steady_clock::time_point::max());
+                permit_timer_.async_wait([this, &handler, block = std::move(block), needs_proxy_header,
+                                          keep = std::move(keep)](std::error_code) mutable {
+                    owner_->permits.leave_wait(*this);
+                    wait_for_permit(handler, std::move(block), needs_proxy_header, std::move(keep));
+                });
+                return;
+            }
+            owner_->permits.leave_wait(*this);
+        }
+        block->permit = std::move(permit);
+        launch(handler, std::move(block), needs_proxy_header, false);
+        accept_next(handler, std::move(keep));
+    }
+
+    /// Hands the session to its executor. Should that fail for want of memory, the session's block goes
+    /// with everything it holds, and the loop pauses as for an accept error.
+    template <class Handler>
+    void launch(Handler& handler, block_ref block, bool needs_proxy_header, bool refused) {
+        using start_type = SessionStart<policies_type, block_type, Handler>;
+        try {
+            if (inject(SessionStep::session_launch)) throw std::bad_alloc();
+            // On the thread of a serial io_context, start at once: what dispatch() would do, without
+            // wrapping the call for the type-erased executor.
+            if (inline_executor_ && inline_executor_->running_in_this_thread())
+                return start_type(owner_->policies(), handler, fail_count(), std::move(block), needs_proxy_header,
+                                  refused)();
+            auto executor = block->session.get_executor();
+            asio::dispatch(executor, start_type(owner_->policies(), handler, fail_count(), std::move(block),
+                                                needs_proxy_header, refused));
+        } catch (const std::bad_alloc&) {
+            pause_ = owner_->policies().accept_errors.next_backoff(pause_);
+            report_backoff(std::make_error_code(std::errc::not_enough_memory), pause_);
+        }
+    }
+
+    /// An accept error pauses the loop; the hook hears of it at most once per report interval.
+    void report_backoff(std::error_code ec, std::chrono::milliseconds pause) {
+        const auto now = std::chrono::steady_clock::now();
+        if (backoff_reported_ && now - last_backoff_report_ < owner_->policies().accept_errors.report_interval()) {
+            listener_->stats.count(EventKind::accept_backoff);
+            return;
+        }
+        backoff_reported_ = true;
+        last_backoff_report_ = now;
+        char* end =
+            std::to_chars(backoff_text_.data(), backoff_text_.data() + backoff_text_.size() - 3, pause.count()).ptr;
+        *end++ = 'm';
+        *end++ = 's';
+        report(EventKind::accept_backoff, plan_.address, ec,
+               std::string_view(backoff_text_.data(), static_cast<std::size_t>(end - backoff_text_.data())));
+    }
+
+    [[nodiscard]] bool trusted(const SocketAddr& tcp_peer) const noexcept {
+        for (const IpMask& mask : listener_->config.proxy_trusted_networks)
+            if (mask.matches(tcp_peer.address())) return true;
+        return false;
+    }
+
+    /// The connection just accepted: its peer, the accepted event, the accepted-socket options. False
+    /// when the connection is already closed.
+    bool prepare(block_type& block) {
+        session_type& session = block.session;
+        SessionAccess::set_peers(session, to_socket_addr(peer_endpoint_));
+        report(EventKind::accepted, session.peer(), {}, {});
+        const AcceptedSocket accepted{session.tcp_peer(), plan_.address.address().is_v6()};
+        OptionFailure option =
+            owner_->policies().socket_options.apply_to_accepted(listener_->config, accepted, session.socket());
+        if (!option && inject(SessionStep::socket_options))
+            option = OptionFailure{"injected fault", std::make_error_code(std::errc::invalid_argument)};
+        if (option) {
+            report(EventKind::socket_option_error, session.peer(), option.error, option.option);
+            block.end();
+            return false;
+        }
+        return true;
+    }
+
+    Owner* owner_;
+    executor_type shard_;
+    executor_type executor_;
+    socket_type socket_prototype_;  // closed; see new_session_socket()
+    socket_acceptor_type acceptor_;
+    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, executor_type>
+        backoff_timer_;
+    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, executor_type>
+        permit_timer_;
+    ListenerState* listener_;
+    SessionServices* reporter_;
+    BindPlan plan_;
+    // The shard's io_context executor when the owner's executors are serial and this is one: sessions
+    // started on its thread start at once.
+    std::optional<asio::io_context::executor_type> inline_executor_;
+
+    bool stopping_ = false;  // on the loop's executor, like the four below
+    block_ref next_;         // the block the next accept fills
+    endpoint_type peer_endpoint_;
+    std::chrono::milliseconds pause_{0};
+    unsigned accepted_in_turn_ = 0;  // accepts the direct accept made since it last gave way
+    // The sessions' reactor (asio::detail::reactor) when one thread runs it; only BERTH_ASIO_INTERNALS sets
+    // it, and it is there in every build so that the opt-in changes no class layout.
+    void* unpolled_reactor_ = nullptr;
+    bool backoff_reported_ = false;
+    std::chrono::steady_clock::time_point last_backoff_report_{};
+    std::array<char, 32> backoff_text_{};
+};
+
+}  // namespace detail
+
+}  // namespace berth
+// ---- berth/net/detail/stored_completion.hpp ----
+// A completion handler kept for later, whatever its type (the handler of an async_run or an
+// async_shutdown that completes when the server is done). It holds outstanding work on the handler's
+// executor, as every pending Asio operation does, so the caller's context keeps running until it
+// completes, and it completes through that executor, never inline in the call that finishes it.
+// (Asio's any_completion_handler does this from Asio 1.26 on; berth supports older versions.)
+
+#include <asio/associated_executor.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+
+#include <memory>
+#include <tuple>
+#include <utility>
+
+namespace berth::detail {
+
+template <class... Args>
+class StoredCompletion {
+public:
+    StoredCompletion() noexcept = default;
+
+    template <class Handler, class DefaultExecutor>
+    StoredCompletion(Handler&& handler, const DefaultExecutor& fallback)
+        : holder_(std::make_unique<Holder<std::decay_t<Handler>, DefaultExecutor>>(std::forward<Handler>(handler),
+                                                                                  fallback)) {}
+
+    explicit operator bool() const noexcept { return holder_ != nullptr; }
+
+    /// Posts the handler with `args` to its executor; a stored completion completes once.
+    void complete(Args... args) {
+        if (!holder_) return;
+        std::unique_ptr<Base> holder = std::move(holder_);
+        holder->post(std::move(args)...);
+    }
+
+private:
+    struct Base {
+        virtual ~Base() = default;
+        virtual void post(Args... args) = 0;
+    };
+
+    template <class Handler, class DefaultExecutor>
+    struct Holder final : Base {
+        using executor_type = asio::associated_executor_t<Handler, DefaultExecutor>;
+
+        Holder(Handler h, const DefaultExecutor& fallback)
+            : work(asio::get_associated_executor(h, fallback)), handler(std::move(h)) {}
+
+        void post(Args... args) override {
+            executor_type executor = work.get_executor();
+            asio::post(executor, [handler = std::move(handler), arguments = std::make_tuple(std::move(args)...)]() mutable {
+                std::apply(std::move(handler), std::move(arguments));
+            });
+            work.reset();
+        }
+
+        asio::executor_work_guard<executor_type> work;
+        Handler handler;
+    };
+
+    std::unique_ptr<Base> holder_;
+};
+
+}  // namespace berth::detail
+// ---- berth/net/policies.hpp ----
+// The policy bundle of an acceptor and a server: one member per policy, each with a default that
+// realizes the resolved listener as SPEC §5 says. Empty policies take no space ([[no_unique_address]]).
+//
+//   berth::Policies<>                                      every default
+//   berth::Policies<>::with_overload<berth::Backpressure>  one policy replaced
+//   berth::Policies<>{.tls = berth::LibraryTls<>(certificate)}   a policy with state
+
+// ---- berth/net/overload.hpp ----
+// The overload policy: what happens to a connection that finds its listener full.
+
+#include <concepts>
+#include <string_view>
+
+
+namespace berth {
+
+/// An overload policy either waits for a permit (`waits_for_permit`: the acceptor stops accepting while
+/// the listener is full), or, over the limit, writes `busy_reply(listener)` (nothing when empty) and
+/// closes the connection.
+template <class P>
+concept OverloadPolicy = requires(const P& policy, const ResolvedListener& listener) {
+    { P::waits_for_permit } -> std::convertible_to<bool>;
+    { policy.busy_reply(listener) } -> std::convertible_to<std::string_view>;
+};
+
+/// The line a protocol's clients understand as "busy, try later", ending in CRLF.
+[[nodiscard]] constexpr std::string_view busy_reply_text(Protocol protocol) noexcept {
+    switch (protocol) {
+    case Protocol::smtp:
+    case Protocol::lmtp: return "421 4.3.2 Too many connections\r\n";
+    case Protocol::imap: return "* BYE Too many connections\r\n";
+    case Protocol::pop3: return "-ERR Too many connections\r\n";
+    case Protocol::manage_sieve: return "BYE \"Too many connections\"\r\n";
+    case Protocol::http:
+        return "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+    }
+    return {};
+}
+
+/// Stalwart's behaviour and the default: close at once, nothing written.
+struct CloseWhenFull {
+    static constexpr bool waits_for_permit = false;
+    [[nodiscard]] std::string_view busy_reply(const ResolvedListener&) const noexcept { return {}; }
+};
+
+/// Stop accepting while the listener is full and resume when a permit frees: each acceptor holds the
+/// one connection it has just accepted (no greeting yet) and accepts nothing more, so new connections
+/// wait in the kernel's backlog. The permit is taken right after accept(), before a PROXY header is
+/// read: otherwise every trusted connection would be accepted while its header is pending.
+struct Backpressure {
+    static constexpr bool waits_for_permit = true;
+    [[nodiscard]] std::string_view busy_reply(const ResolvedListener&) const noexcept { return {}; }
+};
+
+/// Write the protocol's busy line, then close. On an implicit-TLS listener the client expects a TLS
+/// handshake, not a plaintext line, so there it closes at once like CloseWhenFull.
+struct BusyReply {
+    static constexpr bool waits_for_permit = false;
+    [[nodiscard]] std::string_view busy_reply(const ResolvedListener& listener) const noexcept {
+        if (listener.use_tls && listener.tls_implicit) return {};
+        return busy_reply_text(listener.protocol);
     }
 };
 
@@ -7557,420 +8962,395 @@ struct Policies {
 };
 
 }  // namespace berth
-// ---- berth/net/session.hpp ----
-// What a session handler receives: the connection's stream (plain or TLS, with a STARTTLS upgrade when
-// the listener offers it), the effective peer address, the listener, the bytes already buffered, and
-// whether the server is shutting down. One session per connection, on its own strand.
-
-#include <openssl/ssl.h>
-
-#include <asio/any_io_executor.hpp>
-#include <asio/basic_stream_socket.hpp>
-#include <asio/compose.hpp>
-#include <asio/error.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/post.hpp>
-#include <asio/ssl/context.hpp>
-#include <asio/ssl/error.hpp>
-#include <asio/steady_timer.hpp>
-
-#include <algorithm>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <optional>
-#include <span>
-#include <string_view>
-#include <system_error>
-#include <utility>
-
 
 namespace berth {
 
-template <class Protocol, class Executor, class Policies>
-class BasicAcceptor;
+/// How an acceptor or a server uses the executors it is given.
+struct AcceptorOptions {
+    /// The executors are serial: each is a strand, or the executor of an io_context that one thread
+    /// runs. Then the accept loops and the sessions run on them directly, without a strand of their
+    /// own each. Leave it false for a thread_pool or an io_context run by several threads.
+    bool serial_executor = false;
+    /// Tests: fail the Nth step of a session's start (see fault_injection.hpp).
+    std::shared_ptr<FailCount> fail_count{};
+};
+
+/// One configured address, as bound.
+struct BoundEndpoint {
+    std::string listener;
+    SocketAddr configured;  ///< as written (port 0 when the OS chose)
+    SocketAddr local;       ///< what the socket is bound to: the real port
+};
+
+/// One listening socket (several per address when sharded), for inspection.
+struct ListeningSocket {
+    std::string listener;
+    SocketAddr local;
+    std::size_t shard = 0;
+    int native_handle = -1;
+};
 
 namespace detail {
 
-/// What a session needs from its acceptor, without knowing the acceptor's policy types.
-class SessionServices {
-public:
-    virtual void report(EventKind kind, const SocketAddr& peer, std::error_code error,
-                        std::string_view detail) noexcept = 0;
-    [[nodiscard]] virtual bool stopping() const noexcept = 0;
+/// The configuration key a startup failure is reported under: where the value came from, or the
+/// listener when it is a built-in default.
+inline std::string key_of(const ResolvedListener& listener, Field field) {
+    const Source& source = listener.source_of(field);
+    if (!source.is_default()) return source.path.str();
+    return "listener \"" + listener.name + "\"";
+}
 
-protected:
-    ~SessionServices() = default;
-};
-
-}  // namespace detail
-
-template <class Protocol = asio::ip::tcp>
-class BasicSession {
+template <class Protocol, class Executor, class PolicyBundle>
+class ServiceCore final : public SessionOwner,
+                          public std::enable_shared_from_this<ServiceCore<Protocol, Executor, PolicyBundle>> {
 public:
     using protocol_type = Protocol;
-    using executor_type = asio::any_io_executor;
-    using socket_type = BasicAcceptedSocket<Protocol, executor_type>;
-    using stream_type = SessionStream<socket_type>;
+    using policies_type = PolicyBundle;
+    using session_type = BasicSession<Protocol>;
+    using permit_type = typename PolicyBundle::connection_limit_type::permit_type;
+    using block_type = SessionBlock<Protocol, permit_type>;
+    using loop_type = AcceptLoop<ServiceCore>;
 
-    /// `socket` is the session's socket, closed until the acceptor accepts into it.
-    BasicSession(socket_type&& socket, const ResolvedListener& listener, asio::ssl::context* tls_context,
-                 detail::SessionServices& services, detail::RefCounted& owner)
-        : stream_(std::move(socket)), listener_(&listener), tls_context_(tls_context),
-          services_(&services), owner_(&owner) {}
-    BasicSession(const BasicSession&) = delete;
-    BasicSession& operator=(const BasicSession&) = delete;
+    /// `policies` is used where it is when `owned` is empty (the caller passed std::ref).
+    ServiceCore(std::vector<Executor> shards, std::vector<ResolvedListener> listeners, AcceptorOptions options,
+                std::optional<PolicyBundle> owned, PolicyBundle* borrowed)
+        : shards_(std::move(shards)), options_(std::move(options)), configured_(std::move(listeners)),
+          owned_policies_(std::move(owned)), policies_(owned_policies_ ? &*owned_policies_ : borrowed),
+          grace_executor_(shards_.at(0)) {}
+    ServiceCore(const ServiceCore&) = delete;
+    ServiceCore& operator=(const ServiceCore&) = delete;
 
-    /// The stream to read and write (Asio's AsyncReadStream and AsyncWriteStream): buffered bytes
-    /// first, then the socket; through TLS once a handshake has been done.
-    stream_type& stream() noexcept { return stream_; }
-    executor_type get_executor() noexcept { return stream_.get_executor(); }
-    /// The TCP socket itself, for socket options and the native handle.
-    socket_type& socket() noexcept { return stream_.socket(); }
+    // ---- what the accept loops use ----
+    [[nodiscard]] PolicyBundle& policies() noexcept { return *policies_; }
+    [[nodiscard]] FailCount* fail_count() const noexcept { return options_.fail_count.get(); }
+    [[nodiscard]] bool serial_executor() const noexcept { return options_.serial_executor; }
+    [[nodiscard]] std::shared_ptr<SessionOwner> session_owner(const std::shared_ptr<ServiceCore>& keep) const noexcept {
+        return std::shared_ptr<SessionOwner>(keep, static_cast<SessionOwner*>(keep.get()));
+    }
+    void loop_ended() noexcept {
+        loops_running_.fetch_sub(1, std::memory_order_acq_rel);
+        finish_if_done();
+    }
+    void last_session_gone() noexcept override { finish_if_done(); }
 
-    /// The client: the PROXY header's source when a trusted proxy sent one, else the TCP peer (an
-    /// IPv4 client of a dual-stack socket as a.b.c.d, not ::ffff:a.b.c.d).
-    [[nodiscard]] const SocketAddr& peer() const noexcept { return peer_; }
-    /// The TCP peer as the kernel reports it (the proxy, when there is one).
-    [[nodiscard]] const SocketAddr& tcp_peer() const noexcept { return tcp_peer_; }
-    /// The PROXY header a trusted proxy sent; nullptr when there was none.
-    [[nodiscard]] const ProxyHeader* proxy_header() const noexcept { return proxy_header_.get(); }
-    [[nodiscard]] const ResolvedListener& listener() const noexcept { return *listener_; }
+    // ---- setup ----
 
-    /// Bytes that arrived with the PROXY header and have not been read yet; reads of stream() return
-    /// them first. A handler that takes them from here says so with consume_buffered().
-    [[nodiscard]] std::span<const std::uint8_t> buffered() noexcept { return stream_.plain().prefix().pending(); }
-    void consume_buffered(std::size_t n) noexcept {
-        stream_.plain().prefix().consume(std::min(n, stream_.plain().prefix().pending().size()));
+    /// Sets up every address of every listener (TLS contexts, sockets, options, bind, listen). All or
+    /// nothing: on any failure every socket opened so far is closed.
+    void bind(std::error_code& ec) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ec.clear();
+        failures_.clear();
+        if (phase_ != Phase::created) {
+            ec = make_error_code(NetError::already_started);
+            return;
+        }
+        prepare_listeners();
+        bind_sockets();
+        if (failures_.empty()) listen_sockets();
+        if (!failures_.empty()) {
+            for (auto& loop : loops_) loop->close_now();
+            permits.clear();
+            loops_.clear();
+            listeners_.clear();
+            ec = make_error_code(NetError::startup_failed);
+            return;
+        }
+        phase_ = Phase::bound;
     }
 
-    /// STARTTLS is offered only when the listener has TLS on and not implicit (SPEC §5), once.
-    [[nodiscard]] bool starttls_available() const noexcept {
-        return listener_->offers_starttls() && tls_context_ != nullptr && !stream_tls_started();
-    }
-    [[nodiscard]] bool tls_active() const noexcept { return stream_tls_started() && !tls_failed_; }
-    /// "TLSv1.3", "TLSv1.2"; empty without TLS.
-    [[nodiscard]] std::string_view tls_version() noexcept {
-        return tls_active() ? std::string_view(SSL_get_version(stream_.tls()->native_handle())) : std::string_view{};
-    }
-    /// The negotiated suite in the library's naming ("TLS_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256").
-    [[nodiscard]] std::string_view tls_cipher() noexcept {
-        if (!tls_active()) return {};
-        const SSL_CIPHER* cipher = SSL_get_current_cipher(stream_.tls()->native_handle());
-        return cipher ? std::string_view(SSL_CIPHER_get_name(cipher)) : std::string_view{};
+    [[nodiscard]] const std::vector<StartupFailure>& startup_failures() const noexcept { return failures_; }
+
+    [[nodiscard]] std::vector<BoundEndpoint> bound_endpoints() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<BoundEndpoint> endpoints;
+        for (const auto& loop : loops_)
+            if (loop->plan().shard == 0)
+                endpoints.push_back(
+                    {loop->listener().name, configured_address(*loop), to_socket_addr(loop->local_endpoint())});
+        return endpoints;
     }
 
-    /// True once the server has begun shutting down: a handler between commands can say goodbye.
-    [[nodiscard]] bool server_stopping() const noexcept { return services_->stopping(); }
-
-    /// Upgrades the stream with a server TLS handshake within the listener's tlsTimeout. Completion:
-    /// `void(std::error_code)`; `NetError::starttls_unavailable` when not offered, `asio::error::timed_out`
-    /// at the deadline. A failed handshake closes the connection: it never continues in plaintext.
-    template <class Token>
-    auto async_starttls(Token&& token) {
-        return asio::async_compose<Token, void(std::error_code)>(HandshakeOp{this, false}, token, socket());
+    [[nodiscard]] std::vector<ListeningSocket> listening_sockets() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<ListeningSocket> sockets;
+        for (const auto& loop : loops_)
+            sockets.push_back({loop->listener().name, to_socket_addr(loop->local_endpoint()), loop->plan().shard,
+                               static_cast<int>(loop->socket().native_handle())});
+        return sockets;
     }
 
-    /// Ends the connection politely: TLS close_notify (within tlsTimeout) when TLS is active, then
-    /// the TCP send side is shut down. Completion: `void(std::error_code)`.
-    template <class Token>
-    auto async_shutdown(Token&& token) {
-        return asio::async_compose<Token, void(std::error_code)>(ShutdownOp{this}, token, socket());
+    // ---- running ----
+
+    template <class Handler>
+    void run(Handler handler, StoredCompletion<std::error_code> completion) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (phase_ != Phase::bound) {
+            lock.unlock();
+            completion.complete(make_error_code(phase_ == Phase::created ? NetError::not_bound
+                                                                         : NetError::already_started));
+            return;
+        }
+        auto holder = std::make_unique<HandlerHolder<Handler>>(std::move(handler));
+        Handler& stored = holder->handler;
+        handler_ = std::move(holder);
+        run_completion_ = std::move(completion);
+        phase_ = Phase::running;
+        loops_running_.store(loops_.size(), std::memory_order_release);
+        std::vector<loop_type*> loops;
+        for (auto& loop : loops_) loops.push_back(loop.get());
+        lock.unlock();
+        // Outside the lock: a loop started on this thread's executor may accept at once, and a session
+        // may end, inline.
+        const std::shared_ptr<ServiceCore> keep = this->shared_from_this();
+        for (loop_type* loop : loops) loop->start(stored, keep);
+        finish_if_done();  // no listening socket at all, and already stopped
     }
 
-    /// Closes the socket at once; pending operations complete with `operation_aborted`.
-    void close() noexcept {
-        std::error_code ignored;
-        socket().close(ignored);
+    /// Stop accepting and close every listening socket; sessions go on. From any thread.
+    void request_stop() {
+        stopping_.store(true, std::memory_order_release);
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (phase_ == Phase::running) {
+            lock.unlock();
+            stop_loops();
+            return;
+        }
+        if (phase_ == Phase::created || phase_ == Phase::bound) close_unstarted();
     }
 
-    /// Completes when a read of stream() would find something (see SessionStream::async_wait_readable):
-    /// a handler that waits here between requests keeps no read buffer while the client is idle.
-    template <class Token>
-    auto async_wait_readable(Token&& token) {
-        return stream_.async_wait_readable(std::forward<Token>(token));
+    /// Stop accepting at once, give sessions `grace` to finish, then cancel the rest; `completion` when
+    /// the last accept loop and the last session are gone. From any thread.
+    void shutdown(std::chrono::milliseconds grace, StoredCompletion<> completion) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (phase_ != Phase::running) {
+            if (phase_ == Phase::created || phase_ == Phase::bound) close_unstarted();
+            lock.unlock();
+            completion.complete();
+            return;
+        }
+        shutdown_completions_.push_back(std::move(completion));
+        const bool first = !grace_started_;
+        grace_started_ = true;
+        lock.unlock();
+        request_stop();
+        if (first) start_grace(grace);
+        finish_if_done();
     }
+
+    /// Every live session gets a terminal cancellation and its socket closed, on its own executor.
+    void cancel_sessions() { registry.cancel_all(); }
+
+    /// While no thread runs any of the executors, and none will before their contexts are destroyed:
+    /// closes every listening socket and destroys the accept loops, so that nothing of this object
+    /// refers to a context once the contexts go (a runner's last step).
+    void close_now() noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_.store(true, std::memory_order_release);
+        permits.close();
+        for (auto& loop : loops_) loop->close_now();
+        loops_.clear();
+        // What holds work on, or refers to, a context goes too.
+        grace_timer_.reset();
+        run_completion_ = {};
+        shutdown_completions_.clear();
+        phase_ = Phase::finished;
+    }
+
+    // ---- state ----
+    [[nodiscard]] bool running() const noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return phase_ == Phase::running;
+    }
+    [[nodiscard]] bool bound() const noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return phase_ == Phase::bound;
+    }
+    [[nodiscard]] bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+    [[nodiscard]] std::size_t live_sessions() const noexcept { return registry.size(); }
+    [[nodiscard]] const ListenerState& listener(std::string_view name) const {
+        for (const auto& listener : listeners_)
+            if (listener->state.config.name == name) return listener->state;
+        throw std::out_of_range("berth: no listener named " + std::string(name));
+    }
+    [[nodiscard]] const std::vector<ResolvedListener>& configuration() const noexcept { return configured_; }
+    [[nodiscard]] const std::vector<Executor>& shards() const noexcept { return shards_; }
 
 private:
-    template <class, class, class>
-    friend class BasicAcceptor;
+    enum class Phase { created, bound, running, finished };
 
-    [[nodiscard]] bool stream_tls_started() const noexcept { return stream_.tls_active(); }
+    /// A listener's state, and what its sessions report through.
+    struct Listener final : SessionServices {
+        Listener(ServiceCore& owner, ResolvedListener config) : core(&owner), state(std::move(config)) {}
+        void report(EventKind kind, const SocketAddr& peer, std::error_code error,
+                    std::string_view detail) noexcept override {
+            state.stats.count(kind);
+            core->policies_->events.on_event(Event{kind, &state.config, peer, portable_error(error), detail});
+        }
+        [[nodiscard]] bool stopping() const noexcept override { return core->stopping(); }
 
-    /// Implicit TLS: the handshake right after accept (and the PROXY header), within tlsTimeout.
-    template <class Token>
-    auto async_implicit_tls(Token&& token) {
-        return asio::async_compose<Token, void(std::error_code)>(HandshakeOp{this, true}, token, socket());
+        ServiceCore* core;
+        ListenerState state;
+    };
+
+    struct HandlerHolderBase {
+        virtual ~HandlerHolderBase() = default;
+    };
+    template <class Handler>
+    struct HandlerHolder final : HandlerHolderBase {
+        explicit HandlerHolder(Handler h) : handler(std::move(h)) {}
+        Handler handler;
+    };
+
+    static SocketAddr configured_address(const loop_type& loop) {
+        for (const SocketAddr& address : loop.listener().bind)
+            if (address.address() == loop.plan().address.address() &&
+                (address.port() == loop.plan().address.port() || address.port() == 0))
+                return address;
+        return loop.plan().address;
     }
 
-    /// Starts the deadline of one step (PROXY header, handshake, busy reply): when it passes, the
-    /// socket's pending operation is cancelled. The timer's handler keeps the session alive and
-    /// ignores a step that has already ended.
-    void arm_deadline(std::chrono::milliseconds timeout) {
-        ++deadline_step_;
-        deadline_expired_ = false;
-        if (!deadline_) deadline_ = std::make_unique<asio::steady_timer>(get_executor());
-        deadline_->expires_after(timeout);
-        deadline_->async_wait([this, step = deadline_step_, keep = detail::Ref<detail::RefCounted>(owner_)](
-                                 std::error_code ec) {
-            if (ec || step != deadline_step_) return;
-            deadline_expired_ = true;
-            std::error_code ignored;
-            socket().cancel(ignored);
+    /// Listener states and their TLS contexts; a TLS or PROXY problem is recorded, not thrown.
+    void prepare_listeners() {
+        for (const ResolvedListener& config : configured_) {
+            auto listener = std::make_unique<Listener>(*this, config);
+            TlsContextFailure tls_failure;
+            listener->state.tls_context = policies_->tls.make_context(config, tls_failure);
+            if (tls_failure.error)
+                failures_.push_back({config.name, std::nullopt, key_of(config, tls_failure.field), "TLS context",
+                                     tls_failure.error, tls_failure.detail});
+            if (config.uses_proxy_protocol() && !policies_->proxy_protocol.accepts(ProxyVersion::v1) &&
+                !policies_->proxy_protocol.accepts(ProxyVersion::v2))
+                failures_.push_back({config.name, std::nullopt, key_of(config, Field::proxy_trusted_networks),
+                                     "PROXY protocol", make_error_code(NetError::proxy_protocol_unavailable), {}});
+            listeners_.push_back(std::move(listener));
+        }
+    }
+
+    /// A listening socket per address per shard; a listener without SO_REUSEPORT gets one socket per
+    /// address, on the first shard (a second bind to the same address would fail).
+    void bind_sockets() {
+        for (auto& listener : listeners_) {
+            const ResolvedListener& config = listener->state.config;
+            const std::size_t shard_count = config.socket_reuse_port ? shards_.size() : 1;
+            for (const SocketAddr& address : config.bind) {
+                BindPlan plan{address, dual_stack_v6_only(address, configured_), 0};
+                for (std::size_t shard = 0; shard < shard_count; ++shard) {
+                    plan.shard = shard;
+                    auto loop = std::make_unique<loop_type>(*this, asio::any_io_executor(shards_[shard]),
+                                                            listener->state, *listener, plan);
+                    if (auto failure = loop->open_and_bind()) {
+                        failures_.push_back({config.name, address, key_of(config, Field::bind), failure->step,
+                                             failure->error, {}});
+                        break;  // the other shards of this address would fail the same way
+                    }
+                    // Port 0: the first socket got a port from the OS; the other shards share it.
+                    if (shard == 0) plan.address = to_socket_addr(loop->local_endpoint());
+                    loops_.push_back(std::move(loop));
+                }
+            }
+        }
+    }
+
+    void listen_sockets() {
+        for (auto& loop : loops_)
+            if (auto failure = loop->listen())
+                failures_.push_back({loop->listener().name, configured_address(*loop),
+                                     key_of(loop->listener(), Field::bind), failure->step, failure->error, {}});
+    }
+
+    /// Under mutex_, before any loop ran: nothing but this thread touches the sockets.
+    void close_unstarted() noexcept {
+        for (auto& loop : loops_) loop->close_now();
+        phase_ = Phase::finished;
+    }
+
+    void stop_loops() {
+        const std::shared_ptr<ServiceCore> keep = this->shared_from_this();
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto& loop : loops_) loop->stop(keep);
+    }
+
+    /// The grace period, on a timer and strand of its own that its wait keeps alive: once the sessions
+    /// are gone the wait is cancelled, so the caller's context is not kept running for the rest of it.
+    struct GraceTimer {
+        explicit GraceTimer(const asio::any_io_executor& executor)
+            : strand(asio::make_strand(executor)), timer(strand) {}
+        asio::strand<asio::any_io_executor> strand;
+        asio::steady_timer timer;
+    };
+
+    void start_grace(std::chrono::milliseconds grace) {
+        auto timer = std::make_shared<GraceTimer>(grace_executor_);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            grace_timer_ = timer;
+        }
+        std::weak_ptr<ServiceCore> weak = this->weak_from_this();
+        asio::post(timer->strand, [timer, grace, weak] {
+            timer->timer.expires_after(grace);
+            timer->timer.async_wait([timer, weak](std::error_code ec) {
+                if (ec) return;
+                if (auto core = weak.lock()) core->cancel_sessions();
+            });
         });
     }
-    void arm_deadline(Duration timeout) { arm_deadline(std::chrono::milliseconds(timeout.milliseconds())); }
-    /// Ends the current step; true when its deadline had passed.
-    bool disarm_deadline() noexcept {
-        ++deadline_step_;
-        deadline_.reset();  // cancels the wait; an idle connection keeps no timer
-        return deadline_expired_;
-    }
 
-    void set_peers(const SocketAddr& tcp_peer) {
-        tcp_peer_ = tcp_peer;
-        peer_ = unmapped_peer(tcp_peer);
-    }
-    void set_proxy_header(ProxyHeader header) {
-        if (header.command == ProxyCommand::proxy && header.source) peer_ = unmapped_peer(*header.source);
-        proxy_header_ = std::make_unique<ProxyHeader>(std::move(header));
-    }
-    static SocketAddr unmapped_peer(const SocketAddr& address) {
-        if (auto v4 = address.address().mapped_v4()) return {*v4, address.port()};
-        return address;
-    }
-
-    struct HandshakeOp {
-        BasicSession* session;
-        bool implicit;
-        enum class Step { start, refused, out_of_memory, handshaking } step = Step::start;
-
-        template <class Self>
-        void operator()(Self& self, std::error_code ec = {}) {
-            switch (step) {
-            case Step::start:
-                if (implicit ? session->tls_context_ == nullptr || session->stream_tls_started()
-                             : !session->starttls_available()) {
-                    step = Step::refused;
-                    asio::post(session->get_executor(), std::move(self));  // never complete inline
-                    return;
-                }
-                step = Step::handshaking;
-                try {
-                    session->stream_.begin_tls(*session->tls_context_, implicit ? stream_type::TlsStart::implicit
-                                                                                : stream_type::TlsStart::starttls);
-                } catch (const std::bad_alloc&) {
-                    step = Step::out_of_memory;
-                    asio::post(session->get_executor(), std::move(self));
-                    return;
-                }
-                session->arm_deadline(session->listener_->tls_timeout);
-                session->stream_.tls()->async_handshake(std::move(self));
+    /// Completes run and shutdown once stopping, with no loop and no session left. From any thread.
+    void finish_if_done() noexcept {
+        StoredCompletion<std::error_code> run_completion;
+        std::vector<StoredCompletion<>> shutdown_completions;
+        std::shared_ptr<GraceTimer> timer;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (phase_ != Phase::running || !stopping_.load(std::memory_order_acquire) ||
+                loops_running_.load(std::memory_order_acquire) != 0 || registry.size() != 0)
                 return;
-            case Step::refused: self.complete(make_error_code(NetError::starttls_unavailable)); return;
-            case Step::out_of_memory:
-                ec = std::make_error_code(std::errc::not_enough_memory);
-                step = Step::handshaking;
-                [[fallthrough]];
-            case Step::handshaking:
-                if (session->disarm_deadline()) ec = asio::error::timed_out;
-                if (ec) {
-                    const bool timeout = ec == asio::error::timed_out;
-                    session->services_->report(timeout ? EventKind::handshake_timeout : EventKind::tls_error,
-                                               session->peer_, ec, implicit ? "implicit TLS" : "STARTTLS");
-                    session->tls_failed_ = true;
-                    session->close();
-                }
-                self.complete(ec);
-                return;
-            }
+            phase_ = Phase::finished;
+            run_completion = std::move(run_completion_);
+            shutdown_completions = std::move(shutdown_completions_);
+            timer = std::move(grace_timer_);
         }
-    };
-
-    struct ShutdownOp {
-        BasicSession* session;
-        enum class Step { start, closing_tls, finished } step = Step::start;
-
-        template <class Self>
-        void operator()(Self& self, std::error_code ec = {}) {
-            switch (step) {
-            case Step::start:
-                if (session->tls_active()) {
-                    step = Step::closing_tls;
-                    session->arm_deadline(session->listener_->tls_timeout);
-                    session->stream_.tls()->async_shutdown(std::move(self));
-                    return;
-                }
-                step = Step::finished;
-                asio::post(session->get_executor(), std::move(self));
-                return;
-            case Step::closing_tls:
-                if (session->disarm_deadline()) ec = asio::error::timed_out;
-                // A peer that closes without its own close_notify has still received ours.
-                if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) ec = {};
-                [[fallthrough]];
-            case Step::finished: {
-                std::error_code ignored;
-                session->socket().shutdown(socket_type::shutdown_send, ignored);
-                self.complete(ec);
-                return;
-            }
-            }
-        }
-    };
-
-    stream_type stream_;
-    // Made when a step with a deadline starts, released when it ends: most of a session's life has none.
-    std::unique_ptr<asio::steady_timer> deadline_;
-    std::uint32_t deadline_step_ = 0;
-    bool deadline_expired_ = false;
-    bool tls_failed_ = false;
-    const ResolvedListener* listener_;
-    asio::ssl::context* tls_context_;
-    detail::SessionServices* services_;
-    detail::RefCounted* owner_;
-    SocketAddr tcp_peer_{IpAddress::v4({0, 0, 0, 0}), 0};
-    SocketAddr peer_{IpAddress::v4({0, 0, 0, 0}), 0};
-    std::unique_ptr<ProxyHeader> proxy_header_;
-};
-
-using Session = BasicSession<asio::ip::tcp>;
-
-}  // namespace berth
-// ---- berth/net/session_handler.hpp ----
-// The session handler: what runs on each connection once it is ready (PROXY header read, permit
-// taken, implicit TLS done). Three shapes are accepted:
-//   - a coroutine:            asio::awaitable<void> handler(Session&)
-//   - a callback:             void handler(Session&, auto done)   calls std::move(done)(std::error_code) once;
-//                             any Asio-style initiating function taking a completion token fits here too
-//   - an awaitable operation: asio::awaitable<T> handler(Session&, asio::use_awaitable_t<>)
-// The handler object is shared by every session and called concurrently from the server's threads.
-
-#include <asio/awaitable.hpp>
-#include <asio/use_awaitable.hpp>
-
-#include <concepts>
-#include <system_error>
-#include <type_traits>
-#include <utility>
-
-namespace berth {
-
-namespace detail {
-
-template <class T>
-inline constexpr bool is_awaitable_v = false;
-template <class T, class Executor>
-inline constexpr bool is_awaitable_v<asio::awaitable<T, Executor>> = true;
-
-/// The least a callback handler's completion can be: move-only, called once with an error code.
-struct SessionCompletionArchetype {
-    SessionCompletionArchetype() = default;
-    SessionCompletionArchetype(SessionCompletionArchetype&&) = default;
-    SessionCompletionArchetype& operator=(SessionCompletionArchetype&&) = default;
-    void operator()(std::error_code) {}
-};
-
-}  // namespace detail
-
-template <class H, class Session>
-concept CoroutineSessionHandler = requires(H& handler, Session& session) {
-    { handler(session) } -> std::same_as<asio::awaitable<void>>;
-};
-
-template <class H, class Session>
-concept CallbackSessionHandler = requires(H& handler, Session& session, detail::SessionCompletionArchetype done) {
-    handler(session, std::move(done));
-};
-
-template <class H, class Session>
-concept AwaitableOperationSessionHandler = requires(H& handler, Session& session) {
-    requires detail::is_awaitable_v<decltype(handler(session, asio::use_awaitable))>;
-};
-
-template <class H, class Session>
-concept SessionHandler = CoroutineSessionHandler<H, Session> || CallbackSessionHandler<H, Session> ||
-                         AwaitableOperationSessionHandler<H, Session>;
-
-}  // namespace berth
-
-namespace berth {
-
-namespace detail {
-
-/// Everything one connection owns, in one pooled block kept alive by references from the session
-/// coroutine, its deadline timer, the acceptor's registry and a pending cancellation.
-template <class Protocol, class Permit>
-class SessionState final : public RefCounted {
-public:
-    using socket_type = typename BasicSession<Protocol>::socket_type;
-
-    static Ref<SessionState> create(socket_type&& socket, ListenerRuntime& listener, SessionServices& services,
-                                    ServerShared& shared) {
-        using Pool = BlockPool<sizeof(SessionState), alignof(SessionState)>;
-        void* memory = Pool::allocate();
         try {
-            return Ref<SessionState>(::new (memory) SessionState(std::move(socket), listener, services, shared));
+            if (timer) asio::post(timer->strand, [timer] { timer->timer.cancel(); });
+            run_completion.complete(std::error_code{});
+            for (auto& completion : shutdown_completions) completion.complete();
         } catch (...) {
-            Pool::deallocate(memory);
-            throw;
+            // Out of memory for posting a completion: it is destroyed uncompleted, and its work with it.
         }
     }
 
-    /// Gives the connection's permit back now rather than when the block goes; waiters hear of it.
-    void release_permit() noexcept {
-        if (!permit) return;
-        permit.reset();
-        shared_->permits.permit_released();
-    }
+    std::vector<Executor> shards_;
+    AcceptorOptions options_;
+    std::vector<ResolvedListener> configured_;
+    std::optional<PolicyBundle> owned_policies_;
+    PolicyBundle* policies_;
+    asio::any_io_executor grace_executor_;
 
-    /// Counts the session as live from its accept (the block made ahead for the next accept is not one).
-    void mark_accepted() noexcept {
-        accepted_ = true;
-        shared_->session_created();
-    }
-
-    BasicSession<Protocol> session;
-    std::optional<Permit> permit;
-    asio::cancellation_signal cancellation;
-    bool ended = false;                // set on the session's executor when the session is over
-    SessionState* previous = nullptr;  // the acceptor's registry, touched on the acceptor's executor only
-    SessionState* next = nullptr;
-
-private:
-    SessionState(socket_type&& socket, ListenerRuntime& listener, SessionServices& services, ServerShared& shared)
-        : session(std::move(socket), listener.config, listener.tls_context ? &*listener.tls_context : nullptr,
-                  services, *this),
-          shared_(&shared) {}
-
-    void destroy() noexcept override {
-        using Pool = BlockPool<sizeof(SessionState), alignof(SessionState)>;
-        release_permit();  // when the session did not end through end_without_handler
-        ServerShared& shared = *shared_;
-        const bool was_accepted = accepted_;
-        this->~SessionState();  // closes the socket
-        Pool::deallocate(this);
-        if (was_accepted) shared.session_destroyed();
-    }
-
-    ServerShared* shared_;
-    bool accepted_ = false;
+    mutable std::mutex mutex_;  // the phase, the loops' list and the completions
+    Phase phase_ = Phase::created;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::size_t> loops_running_{0};
+    std::vector<StartupFailure> failures_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::unique_ptr<HandlerHolderBase> handler_;
+    std::vector<std::unique_ptr<loop_type>> loops_;
+    StoredCompletion<std::error_code> run_completion_;
+    std::vector<StoredCompletion<>> shutdown_completions_;
+    std::shared_ptr<GraceTimer> grace_timer_;
+    bool grace_started_ = false;
 };
 
 }  // namespace detail
 
-/// Why setting up a listening socket failed: the step ("open", "set SO_REUSEPORT", "bind", "listen")
-/// and the OS reason.
-struct SetupFailure {
-    std::string step;
-    std::error_code error;
-};
+}  // namespace berth
 
-template <class Protocol = asio::ip::tcp, class Executor = asio::any_io_executor, class PolicyBundle = Policies<>>
-class BasicAcceptor final : private detail::SessionServices, private detail::PermitWaiter {
+namespace berth::detail {
+
+template <class Protocol, class Executor, class PolicyBundle>
+class ServiceHandle {
     static_assert(SocketOptionPolicy<typename PolicyBundle::socket_options_type,
-                                     asio::basic_socket_acceptor<Protocol, Executor>,
+                                     asio::basic_socket_acceptor<Protocol, asio::any_io_executor>,
                                      typename BasicSession<Protocol>::socket_type>,
                   "the socket-option policy must model berth::SocketOptionPolicy for this protocol");
 
@@ -7978,577 +9358,167 @@ public:
     using protocol_type = Protocol;
     using executor_type = Executor;
     using policies_type = PolicyBundle;
-    using endpoint_type = typename Protocol::endpoint;
     using session_type = BasicSession<Protocol>;
-    using permit_type = typename PolicyBundle::connection_limit_type::permit_type;
-    using socket_acceptor_type = asio::basic_socket_acceptor<Protocol, Executor>;
 
-    /// `executor` runs the accept loop; sessions run on `session_executor`, each on a new strand of it
-    /// when `strand_per_session` (a context run by several threads), else on it directly (a context
-    /// run by one thread is already a strand).
-    BasicAcceptor(const Executor& executor, asio::io_context::executor_type session_executor, bool strand_per_session,
-                  detail::ListenerRuntime& listener, PolicyBundle& policies, detail::ServerShared& shared,
-                  BindPlan plan)
-        : executor_(executor), session_executor_(std::move(session_executor)),
-          strand_per_session_(strand_per_session), socket_prototype_(session_executor_), acceptor_(executor),
-          backoff_timer_(executor), permit_timer_(executor), listener_(&listener), policies_(&policies),
-          shared_(&shared), plan_(std::move(plan)) {
-        if constexpr (PolicyBundle::overload_type::waits_for_permit) shared.permits.add(*this);
-#if BERTH_DIRECT_ACCEPT
-        asio::io_context& sessions = session_executor_.context();
-        if (detail::UnpolledSpan::single_threaded(sessions))
-            unpolled_reactor_ = &asio::use_service<asio::detail::reactor>(sessions);
-#endif
+    ServiceHandle(ServiceHandle&&) noexcept = default;
+    ServiceHandle& operator=(ServiceHandle&& other) noexcept {
+        if (this != &other) {
+            abandon();
+            core_ = std::move(other.core_);
+        }
+        return *this;
     }
-    BasicAcceptor(const BasicAcceptor&) = delete;
-    BasicAcceptor& operator=(const BasicAcceptor&) = delete;
-    ~BasicAcceptor() {
-        while (registry_head_) unlink(registry_head_);
-    }
+    ServiceHandle(const ServiceHandle&) = delete;
+    ServiceHandle& operator=(const ServiceHandle&) = delete;
 
-    [[nodiscard]] const BindPlan& plan() const noexcept { return plan_; }
-    [[nodiscard]] const ResolvedListener& listener() const noexcept { return listener_->config; }
-    [[nodiscard]] socket_acceptor_type& socket() noexcept { return acceptor_; }
-    [[nodiscard]] executor_type get_executor() const noexcept { return executor_; }
+    /// The first executor given: the default executor of the completions.
+    [[nodiscard]] executor_type get_executor() const noexcept { return core_->shards().front(); }
 
-    /// Opens the socket, sets the listening options (before bind), binds. On failure the socket is
-    /// closed at once: a socket whose bind failed is never listened on.
-    std::optional<SetupFailure> open_and_bind() {
-        const endpoint_type endpoint = to_endpoint<Protocol>(plan_.address);
+    /// Sets up every address (TLS contexts, sockets, options, bind, listen). All or nothing: on any
+    /// failure every socket opened so far is closed, and the error names each failed address or
+    /// listener, its configuration key and the reason.
+    void bind() {
         std::error_code ec;
-        acceptor_.open(endpoint.protocol(), ec);
-        if (ec) return fail("open", ec);
-        if (const OptionFailure option =
-                policies_->socket_options.apply_to_listening(listener_->config, plan_, acceptor_))
-            return fail("set " + std::string(option.option), option.error);
-        acceptor_.bind(endpoint, ec);
-        if (ec) return fail("bind", ec);
+        bind(ec);
+        if (ec == NetError::startup_failed) throw StartupError(core_->startup_failures());
+        if (ec) throw std::system_error(ec, "berth: bind");
+    }
+    void bind(std::error_code& ec) { core_->bind(ec); }
+
+    /// Every problem the last bind() found.
+    [[nodiscard]] const std::vector<StartupFailure>& startup_failures() const noexcept {
+        return core_->startup_failures();
+    }
+    /// Each configured address with the address it is bound to (port 0 resolved to the real port).
+    [[nodiscard]] std::vector<BoundEndpoint> bound_endpoints() const { return core_->bound_endpoints(); }
+    /// The first bound address of a listener (handy with port 0).
+    [[nodiscard]] std::optional<SocketAddr> local_address(std::string_view listener) const {
+        for (const auto& endpoint : bound_endpoints())
+            if (endpoint.listener == listener) return endpoint.local;
         return std::nullopt;
     }
+    [[nodiscard]] std::vector<ListeningSocket> listening_sockets() const { return core_->listening_sockets(); }
 
-    std::optional<SetupFailure> listen() {
-        std::error_code ec;
-        acceptor_.listen(policies_->socket_options.backlog(listener_->config), ec);
-        if (ec) return fail("listen", ec);
-        return std::nullopt;
-    }
-
-    [[nodiscard]] endpoint_type local_endpoint() const {
-        std::error_code ignored;
-        return acceptor_.local_endpoint(ignored);
-    }
-
-    /// Before the accept loop runs (or after it ended): close the socket from the calling thread.
-    void close_now() noexcept {
-        std::error_code ignored;
-        acceptor_.close(ignored);
-    }
-
-    /// Starts the accept loop. `handler` must outlive every session.
-    template <class Handler>
+    /// Accepts on every bound socket until a shutdown, and runs `handler` on each ready session (see
+    /// session_handler.hpp; the handler is kept, shared by every session and called concurrently).
+    /// Completes with `void(std::error_code)` once accepting has stopped and the last session is gone;
+    /// at once with NetError::not_bound or NetError::already_started when it cannot run. From any
+    /// thread; the completion runs on its own associated executor (this object's by default).
+    template <class Handler, class Token = asio::default_completion_token_t<Executor>>
         requires SessionHandler<Handler, session_type>
-    void start(Handler& handler) {
-        running_.store(true, std::memory_order_release);
-        asio::dispatch(executor_, [this, &handler] {
-            if constexpr (session_type::socket_type::direct_accept) {
-                // accept4() on the listening socket must never block.
-                std::error_code ec;
-                acceptor_.native_non_blocking(true, ec);
-                if (ec) return accept_failed(handler, ec);
-            }
-            accept_next(handler);
-        });
+    auto async_run(Handler handler, Token&& token = asio::default_completion_token_t<Executor>{}) {
+        return asio::async_initiate<Token, void(std::error_code)>(
+            [core = core_](auto completion, Handler session_handler) {
+                StoredCompletion<std::error_code> stored(std::move(completion), core->shards().front());
+                core->run(std::move(session_handler), std::move(stored));
+            },
+            token, std::move(handler));
     }
 
-    /// Stops accepting and closes the listening socket (from any thread; takes effect on the acceptor's
-    /// executor). Sessions already running are not touched.
-    void stop() {
-        asio::post(executor_, [this] {
-            stopping_ = true;
-            std::error_code ignored;
-            acceptor_.close(ignored);
-            backoff_timer_.cancel();
-            permit_timer_.cancel();
-        });
+    /// Stops accepting and closes every listening socket at once, lets the sessions finish within
+    /// `grace` (Session::server_stopping() tells them), then cancels the rest (a terminal cancellation
+    /// and their sockets closed). Completes with `void()` when the last session is gone. From any
+    /// thread, a session handler's included.
+    template <class Token = asio::default_completion_token_t<Executor>>
+    auto async_shutdown(std::chrono::milliseconds grace,
+                        Token&& token = asio::default_completion_token_t<Executor>{}) {
+        return asio::async_initiate<Token, void()>(
+            [core = core_](auto completion, std::chrono::milliseconds grace_period) {
+                StoredCompletion<> stored(std::move(completion), core->shards().front());
+                core->shutdown(grace_period, std::move(stored));
+            },
+            token, grace);
     }
 
-    /// Cancels every session of this acceptor (from any thread): each gets a terminal cancellation and
-    /// its socket closed, on its own strand.
-    void cancel_sessions() {
-        asio::post(executor_, [this] {
-            for (state_type* state = registry_head_; state; state = state->next) {
-                detail::Ref<state_type> keep(state);
-                asio::post(state->session.get_executor(), [keep] {
-                    keep->cancellation.emit(asio::cancellation_type::terminal);
-                    keep->session.close();
-                });
-            }
-        });
+    /// The first half of a shutdown, without waiting: stop accepting and close every listening socket.
+    void request_stop() { core_->request_stop(); }
+    /// Every live session gets a terminal cancellation and its socket closed, on its own executor.
+    void cancel_sessions() { core_->cancel_sessions(); }
+    /// Only while no thread runs any of the executors, and none will before their contexts are
+    /// destroyed: closes every listening socket and lets go of the accept loops at once.
+    void close_now() noexcept { core_->close_now(); }
+
+    /// bind() succeeded and async_run has not been called yet.
+    [[nodiscard]] bool bound() const noexcept { return core_->bound(); }
+    /// async_run is running: bound, started, and not yet finished.
+    [[nodiscard]] bool running() const noexcept { return core_->running(); }
+    /// Sessions alive now (from accept to close, PROXY reads and refusals included).
+    [[nodiscard]] std::size_t live_sessions() const noexcept { return core_->live_sessions(); }
+    /// A listener's connection counter (live permits, limit, peak) and event counters.
+    [[nodiscard]] const ConnectionCounter& connections(std::string_view listener) const {
+        return core_->listener(listener).connections;
+    }
+    [[nodiscard]] ListenerStatsSnapshot stats(std::string_view listener) const {
+        return core_->listener(listener).stats.snapshot();
+    }
+    [[nodiscard]] PolicyBundle& policies() noexcept { return core_->policies(); }
+    [[nodiscard]] const std::vector<ResolvedListener>& configuration() const noexcept {
+        return core_->configuration();
     }
 
-    /// The accept loop is running.
-    [[nodiscard]] bool running() const noexcept { return running_.load(std::memory_order_acquire); }
-    /// Sessions of this acceptor not yet finished.
-    [[nodiscard]] std::size_t sessions() const noexcept { return registry_size_.load(std::memory_order_acquire); }
+protected:
+    using core_type = ServiceCore<Protocol, Executor, PolicyBundle>;
+
+    ServiceHandle(std::vector<Executor> shards, std::vector<ResolvedListener> listeners, AcceptorOptions options,
+                  PolicyBundle policies)
+        : core_(std::make_shared<core_type>(std::move(shards), std::move(listeners), std::move(options),
+                                            std::optional<PolicyBundle>(std::move(policies)), nullptr)) {}
+    ServiceHandle(std::vector<Executor> shards, std::vector<ResolvedListener> listeners, AcceptorOptions options,
+                  std::reference_wrapper<PolicyBundle> policies)
+        : core_(std::make_shared<core_type>(std::move(shards), std::move(listeners), std::move(options),
+                                            std::nullopt, &policies.get())) {}
+    ~ServiceHandle() { abandon(); }
 
 private:
-    using state_type = detail::SessionState<Protocol, permit_type>;
-    using state_ref = detail::Ref<state_type>;
-    static constexpr auto busy_reply_longest_wait = std::chrono::milliseconds(5000);
-    /// Accepts (and failed accepts) the direct accept makes in a row before the sessions it started get
-    /// their turn; also the bound on how deep its calls nest.
-    static constexpr unsigned accept_batch = 16;
-
-    std::optional<SetupFailure> fail(std::string step, std::error_code ec) {
-        close_now();
-        return SetupFailure{std::move(step), detail::portable_error(ec)};
-    }
-
-    // ---- events (SessionServices) ----
-    void report(EventKind kind, const SocketAddr& peer, std::error_code error,
-                std::string_view detail) noexcept override {
-        listener_->stats.count(kind);
-        policies_->events.on_event(Event{kind, &listener_->config, peer, detail::portable_error(error), detail});
-    }
-    [[nodiscard]] bool stopping() const noexcept override { return shared_->stopping.load(std::memory_order_acquire); }
-
-    // ---- backpressure (PermitWaiter) ----
-    void wake() noexcept override {
-        asio::post(executor_, [this] { permit_timer_.cancel(); });
-    }
-
-    std::optional<permit_type> try_acquire() {
-        return policies_->connection_limit.try_acquire(listener_->connections);
-    }
-
-    /// What becomes of a connection that asks for a permit: it gets one, or it is over the limit and
-    /// gets the overload policy's busy line, or (no busy line) it is closed at once.
-    enum class Admission : unsigned char { admitted, busy_reply, closed };
-
-    /// Takes the session's permit, or reports the refusal and says what the overload policy does.
-    Admission admit(state_type& state) {
-        state.permit = try_acquire();
-        if (state.permit) return Admission::admitted;
-        report(EventKind::refused_over_limit, state.session.peer(), {}, {});
-        return policies_->overload.busy_reply(listener_->config).empty() ? Admission::closed : Admission::busy_reply;
-    }
-
-    // ---- the registry of this acceptor's sessions, on the acceptor's executor ----
-    void link(state_type* state) noexcept {
-        state->add_ref();
-        state->next = registry_head_;
-        if (registry_head_) registry_head_->previous = state;
-        registry_head_ = state;
-        registry_size_.fetch_add(1, std::memory_order_acq_rel);
-    }
-    void unlink(state_type* state) noexcept {
-        if (state->previous) state->previous->next = state->next;
-        else registry_head_ = state->next;
-        if (state->next) state->next->previous = state->previous;
-        state->previous = state->next = nullptr;
-        registry_size_.fetch_sub(1, std::memory_order_acq_rel);
-        state->release();
-    }
-
-    // ---- the accept loop: a chain of completion handlers on the acceptor's executor ----
-    // Callbacks rather than a coroutine: a connection costs a few hundred nanoseconds of this loop's
-    // time, and every coroutine resumption and type-erased dispatch on the way is a measurable share.
-
-    /// A closed socket for the next session: on a strand of its own, or a move from the prototype, which
-    /// leaves the prototype as it was (Asio: a moved-from socket is as if made anew with its executor)
-    /// without the look-up of the socket service that making a socket costs.
-    typename state_type::socket_type new_session_socket() {
-        using socket_type = typename state_type::socket_type;
-        if (strand_per_session_) return socket_type(asio::make_strand(session_executor_));
-        return socket_type(std::move(socket_prototype_));
-    }
-
-    template <class Handler>
-    void accept_next(Handler& handler) {
-        if (stopping_) return loop_ended();
-        std::error_code ec;
+    void abandon() noexcept {
+        if (!core_) return;
         try {
-            if (!next_) next_ = state_type::create(new_session_socket(), *listener_, *this, *shared_);
-        } catch (const std::bad_alloc&) {
-            ec = std::make_error_code(std::errc::not_enough_memory);
+            core_->request_stop();
+            core_->cancel_sessions();
+        } catch (...) {  // out of memory for the posts: the sessions end on their own, or with their context
         }
-        if (ec) return accept_failed(handler, ec);
-        if constexpr (session_type::socket_type::direct_accept) {
-            accept_direct(handler);
-        } else {
-            acceptor_.async_accept(next_->session.socket(), peer_endpoint_,
-                                   [this, &handler](std::error_code error) { accepted(handler, error); });
-        }
+        core_.reset();
     }
 
-#if BERTH_DIRECT_ACCEPT
-    /// Takes the next pending connection at once when there is one (as the epoll loop does), else waits
-    /// for the listening socket to become readable. After accept_batch connections in a row the loop
-    /// goes through the executor's queue, so the sessions it started get their turn.
-    template <class Handler>
-    void accept_direct(Handler& handler) {
-        if (accepted_in_turn_ == accept_batch) {
-            accepted_in_turn_ = 0;
-            asio::post(executor_, [this, &handler] { accept_next(handler); });
-            return;
-        }
-        // On the one thread of the sessions' context, nothing polls its reactor until this returns: the
-        // sessions started here make their first read wait without re-arming (detail/unpolled_wait.hpp).
-        const detail::UnpolledSpan span(
-            unpolled_reactor_ != nullptr && session_executor_.running_in_this_thread()
-                ? static_cast<asio::detail::reactor*>(unpolled_reactor_)
-                : nullptr);
-        const std::error_code ec = next_->session.socket().accept_from(acceptor_, peer_endpoint_, span.number());
-        if (ec == asio::error::would_block) {
-            accepted_in_turn_ = 0;
-            acceptor_.async_wait(socket_acceptor_type::wait_read, [this, &handler](std::error_code error) {
-                if (error) return accept_failed(handler, error);
-                accept_next(handler);
-            });
-            return;
-        }
-        ++accepted_in_turn_;  // failures count too: a run of skipped errors must not nest calls without end
-        accepted(handler, ec);
-    }
-#endif
-
-    template <class Handler>
-    void accept_failed(Handler& handler, std::error_code ec) {
-        const AcceptErrorAction action = policies_->accept_errors.classify(ec);
-        if (stopping_ || action == AcceptErrorAction::stop) return loop_ended();
-        if (action == AcceptErrorAction::skip) return accept_next(handler);
-        pause_ = policies_->accept_errors.next_backoff(pause_);
-        report_backoff(ec, pause_);
-        backoff_timer_.expires_after(pause_);
-        backoff_timer_.async_wait([this, &handler](std::error_code) { accept_next(handler); });
-    }
-
-    void loop_ended() noexcept {
-        next_ = {};  // the block made ahead for the next accept
-        running_.store(false, std::memory_order_release);
-    }
-
-    template <class Handler>
-    void accepted(Handler& handler, std::error_code ec) {
-        if (ec) return accept_failed(handler, ec);
-        pause_ = std::chrono::milliseconds(0);
-        state_ref state = std::move(next_);
-        state->mark_accepted();
-        if (!prepare(*state)) return accept_next(handler);
-        const bool needs_proxy_header = trusted(state->session.tcp_peer());
-        if constexpr (PolicyBundle::overload_type::waits_for_permit) {
-            // Backpressure: this acceptor holds the connection it has and accepts nothing more until a
-            // permit frees; later connections wait in the kernel's backlog.
-            return wait_for_permit(handler, std::move(state), needs_proxy_header);
-        } else {
-            Admission admission = Admission::admitted;
-            if (!needs_proxy_header) admission = admit(*state);
-            if (admission == Admission::closed) {
-                state->session.close();
-                return accept_next(handler);
-            }
-            launch(handler, std::move(state), needs_proxy_header, admission == Admission::busy_reply);
-            accept_next(handler);
-        }
-    }
-
-    template <class Handler>
-    void wait_for_permit(Handler& handler, state_ref state, bool needs_proxy_header) {
-        if (stopping_) {
-            state->session.close();
-            return loop_ended();
-        }
-        std::optional<permit_type> permit = try_acquire();
-        if (!permit) {
-            shared_->permits.enter_wait(*this);
-            permit = try_acquire();
-            if (!permit) {
-                permit_timer_.expires_at(std::chrono::steady_clock::time_point::max());
-                permit_timer_.async_wait([this, &handler, state = std::move(state), needs_proxy_header](
-                                             std::error_code) mutable {
-                    shared_->permits.leave_wait(*this);
-                    wait_for_permit(handler, std::move(state), needs_proxy_header);
-                });
-                return;
-            }
-            shared_->permits.leave_wait(*this);
-        }
-        state->permit = std::move(permit);
-        launch(handler, std::move(state), needs_proxy_header, false);
-        accept_next(handler);
-    }
-
-    template <class Handler>
-    void launch(Handler& handler, state_ref state, bool needs_proxy_header, bool refused) {
-        try {
-            link(state.get());
-            if (!strand_per_session_ && session_executor_.running_in_this_thread()) {
-                // What dispatch() would do, without wrapping the call for the type-erased executor.
-                return begin_session(handler, std::move(state), needs_proxy_header, refused);
-            }
-            auto executor = state->session.get_executor();
-            asio::dispatch(executor, [this, &handler, state = std::move(state), needs_proxy_header, refused]() mutable {
-                begin_session(handler, std::move(state), needs_proxy_header, refused);
-            });
-        } catch (const std::bad_alloc&) {
-            pause_ = policies_->accept_errors.next_backoff(pause_);
-            report_backoff(std::make_error_code(std::errc::not_enough_memory), pause_);
-        }
-    }
-
-    /// An accept error pauses the loop; the hook hears of it at most once per report interval.
-    void report_backoff(std::error_code ec, std::chrono::milliseconds pause) {
-        const auto now = std::chrono::steady_clock::now();
-        if (backoff_reported_ && now - last_backoff_report_ < policies_->accept_errors.report_interval()) {
-            listener_->stats.count(EventKind::accept_backoff);
-            return;
-        }
-        backoff_reported_ = true;
-        last_backoff_report_ = now;
-        char* end = std::to_chars(backoff_text_.data(), backoff_text_.data() + backoff_text_.size() - 3,
-                                  pause.count()).ptr;
-        *end++ = 'm';
-        *end++ = 's';
-        report(EventKind::accept_backoff, plan_.address, ec,
-               std::string_view(backoff_text_.data(), static_cast<std::size_t>(end - backoff_text_.data())));
-    }
-
-    [[nodiscard]] bool trusted(const SocketAddr& tcp_peer) const noexcept {
-        for (const IpMask& mask : listener_->config.proxy_trusted_networks)
-            if (mask.matches(tcp_peer.address())) return true;
-        return false;
-    }
-
-    /// The connection just accepted: its peer, the accepted event, the accepted-socket options. False
-    /// when the connection is already closed.
-    bool prepare(state_type& state) {
-        session_type& session = state.session;
-        session.set_peers(to_socket_addr(peer_endpoint_));
-        report(EventKind::accepted, session.peer(), {}, {});
-        const AcceptedSocket accepted{session.tcp_peer(), plan_.address.address().is_v6()};
-        if (const OptionFailure option =
-                policies_->socket_options.apply_to_accepted(listener_->config, accepted, session.socket())) {
-            report(EventKind::socket_option_error, session.peer(), option.error, option.option);
-            session.close();
-            return false;
-        }
-        return true;
-    }
-
-    // ---- one session, on its own executor: PROXY header, permit, busy reply, implicit TLS, handler ----
-
-    template <class Handler>
-    void begin_session(Handler& handler, state_ref state, bool needs_proxy_header, bool refused) {
-        if (needs_proxy_header) {
-            session_type& session = state->session;
-            session.arm_deadline(listener_->config.tls_timeout);
-            async_read_proxy_header(session.stream().plain(), policies_->proxy_protocol.limits(),
-                                    [this, &handler, state = std::move(state)](ProxyReadResult result) mutable {
-                                        proxy_header_read(handler, std::move(state), std::move(result));
-                                    });
-            return;
-        }
-        after_proxy_header(handler, std::move(state), refused);
-    }
-
-    /// A trusted peer's PROXY header, read within tlsTimeout: any problem is reported and closes.
-    template <class Handler>
-    void proxy_header_read(Handler& handler, state_ref state, ProxyReadResult result) {
-        session_type& session = state->session;
-        std::error_code error = session.disarm_deadline() ? std::error_code(asio::error::timed_out) : result.error;
-        std::string_view detail = result.parse.failed() ? describe(result.parse.error) : std::string_view{};
-        if (!error && !policies_->proxy_protocol.accepts(result.parse.header.version)) {
-            error = make_error_code(NetError::proxy_header_invalid);
-            detail = result.parse.header.version == ProxyVersion::v1 ? "PROXY v1 is not accepted"
-                                                                      : "PROXY v2 is not accepted";
-        }
-        if (error) {
-            if (!stopping()) report(EventKind::proxy_error, session.peer(), error, detail);
-            return end_without_handler(std::move(state));
-        }
-        session.set_proxy_header(std::move(result.parse.header));
-        // SPEC §5: the permit is taken after the header (the header decides who the client is).
-        const Admission admission = state->permit ? Admission::admitted : admit(*state);
-        if (admission == Admission::closed) return end_without_handler(std::move(state));
-        after_proxy_header(handler, std::move(state), admission == Admission::busy_reply);
-    }
-
-    template <class Handler>
-    void after_proxy_header(Handler& handler, state_ref state, bool refused) {
-        if (refused) return send_busy_reply(std::move(state));
-        const ResolvedListener& config = listener_->config;
-        if (config.use_tls && config.tls_implicit) {
-            session_type& session = state->session;
-            session.async_implicit_tls([this, &handler, state = std::move(state)](std::error_code ec) mutable {
-                if (ec) return end_without_handler(std::move(state));  // reported and closed by the handshake
-                run_handler(handler, std::move(state));
-            });
-            return;
-        }
-        run_handler(handler, std::move(state));
-    }
-
-    /// The overload policy's busy line, then an orderly close (see BusyReply), within min(tlsTimeout, 5 s).
-    void send_busy_reply(state_ref state) {
-        session_type& session = state->session;
-        const std::string_view reply = policies_->overload.busy_reply(listener_->config);
-        const auto timeout = std::min(std::chrono::milliseconds(listener_->config.tls_timeout.milliseconds()),
-                                      std::chrono::milliseconds(busy_reply_longest_wait));
-        session.arm_deadline(timeout);
-        asio::async_write(session.socket(), asio::buffer(reply.data(), reply.size()),
-                          BusyReply{this, std::move(state)});
-    }
-
-    /// After the busy line: the send side is shut down and what the client still sends is read and
-    /// dropped until it closes (or the deadline), so the kernel does not answer it with a reset that
-    /// could destroy the line before the client reads it.
-    struct BusyReply {
-        BasicAcceptor* acceptor;
-        state_ref state;
-        bool draining = false;
-
-        void operator()(std::error_code ec, std::size_t) {
-            session_type& session = state->session;
-            auto& sink = session.stream().plain().prefix();
-            if (!ec && !draining) {
-                draining = true;
-                sink.clear();  // bytes that came with a PROXY header are dropped with the rest
-                session.socket().shutdown(session_type::socket_type::shutdown_send, ec);
-            }
-            // Read into the free space without committing: the bytes are dropped, and the storage is
-            // kept for the next read instead of being made anew for each.
-            const auto space = ec ? std::span<std::uint8_t>{} : sink.free_space();
-            if (space.empty()) {
-                sink.clear();
-                session.disarm_deadline();
-                BasicAcceptor* owner = acceptor;
-                owner->end_without_handler(std::move(state));
-                return;
-            }
-            session.socket().async_read_some(asio::buffer(space.data(), space.size()), std::move(*this));
-        }
-    };
-
-    // ---- the handler, whatever its shape ----
-
-    /// What a callback handler calls when its session is over: once, with an error code (an error
-    /// other than the client going away is reported). Carries the session's executor and its
-    /// cancellation slot, so it can be passed as the completion token of the session's operations.
-    class SessionDone {
-    public:
-        using executor_type = asio::any_io_executor;
-        using cancellation_slot_type = asio::cancellation_slot;
-
-        SessionDone(BasicAcceptor* acceptor, state_ref state) noexcept
-            : acceptor_(acceptor), state_(std::move(state)) {}
-        SessionDone(SessionDone&&) noexcept = default;
-        SessionDone& operator=(SessionDone&&) noexcept = default;
-
-        executor_type get_executor() const noexcept { return state_->session.get_executor(); }
-        cancellation_slot_type get_cancellation_slot() const noexcept { return state_->cancellation.slot(); }
-
-        void operator()(std::error_code ec = {}) {
-            if (!state_) return;
-            std::exception_ptr failure;
-            if (ec) failure = std::make_exception_ptr(std::system_error(ec));
-            acceptor_->end_session(std::move(state_), failure);
-        }
-
-    private:
-        BasicAcceptor* acceptor_;
-        state_ref state_;
-    };
-
-    template <class Handler>
-    void run_handler(Handler& handler, state_ref state) {
-        listener_->stats.session_started();
-        session_type& session = state->session;
-        if constexpr (CallbackSessionHandler<Handler, session_type>) {
-            try {
-                handler(session, SessionDone(this, state));
-            } catch (...) {
-                end_session(std::move(state), std::current_exception());
-            }
-        } else if constexpr (CoroutineSessionHandler<Handler, session_type>) {
-            auto slot = state->cancellation.slot();
-            asio::co_spawn(session.get_executor(), handler(session),
-                           asio::bind_cancellation_slot(slot, [this, state = std::move(state)](
-                                                                  std::exception_ptr failure) mutable {
-                               end_session(std::move(state), failure);
-                           }));
-        } else {
-            auto slot = state->cancellation.slot();
-            asio::co_spawn(session.get_executor(), handler(session, asio::use_awaitable),
-                           asio::bind_cancellation_slot(slot, [this, state = std::move(state)](
-                                                                  std::exception_ptr failure, auto&&...) mutable {
-                               end_session(std::move(state), failure);
-                           }));
-        }
-    }
-
-    /// The end of a session whose handler ran: once, whatever called it first.
-    void end_session(state_ref state, std::exception_ptr failure) {
-        if (state->ended) return;
-        state->ended = true;
-        listener_->stats.session_finished();
-        if (failure && !stopping()) report_session_error(state->session, failure);
-        end_without_handler(std::move(state));
-    }
-
-    /// Gives the permit back, closes the connection and takes the session out of the registry (on the
-    /// acceptor's executor). The permit goes first: a client that sees the close and connects again at
-    /// once must find it free, whatever still holds the session's block for a moment (a cancelled timer's
-    /// completion, a handler's last reference).
-    void end_without_handler(state_ref state) {
-        state->ended = true;
-        state->release_permit();
-        state->session.close();
-        if (!strand_per_session_) return unlink(state.get());  // one thread runs both: already there
-        state_type* raw = state.get();
-        asio::post(executor_, [this, raw, keep = std::move(state)] { unlink(raw); });
-    }
-
-    void report_session_error(session_type& session, std::exception_ptr failure) noexcept {
-        try {
-            std::rethrow_exception(failure);
-        } catch (const std::system_error& e) {
-            report(EventKind::session_error, session.peer(), e.code(), e.what());
-        } catch (const std::exception& e) {
-            report(EventKind::session_error, session.peer(), {}, e.what());
-        } catch (...) {
-            report(EventKind::session_error, session.peer(), {}, "unknown exception");
-        }
-    }
-
-    Executor executor_;
-    asio::io_context::executor_type session_executor_;
-    bool strand_per_session_;
-    typename state_type::socket_type socket_prototype_;  // closed; see new_session_socket()
-    socket_acceptor_type acceptor_;
-    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>
-        backoff_timer_;
-    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>
-        permit_timer_;
-    detail::ListenerRuntime* listener_;
-    PolicyBundle* policies_;
-    detail::ServerShared* shared_;
-    BindPlan plan_;
-
-    bool stopping_ = false;  // on the acceptor's executor, like the four below
-    state_ref next_;         // the session the next accept fills
-    endpoint_type peer_endpoint_;
-    std::chrono::milliseconds pause_{0};
-    unsigned accepted_in_turn_ = 0;  // accepts the direct accept made since it last gave way
-    // The sessions' reactor (asio::detail::reactor) when one thread runs it; only BERTH_ASIO_INTERNALS sets
-    // it, and it is there in every build so that the opt-in changes no class layout.
-    void* unpolled_reactor_ = nullptr;
-    std::atomic<bool> running_{false};
-    state_type* registry_head_ = nullptr;
-    std::atomic<std::size_t> registry_size_{0};
-    bool backoff_reported_ = false;
-    std::chrono::steady_clock::time_point last_backoff_report_{};
-    std::array<char, 32> backoff_text_{};
+    std::shared_ptr<core_type> core_;
 };
+
+}  // namespace berth::detail
+
+namespace berth {
+
+template <class Protocol = asio::ip::tcp, class Executor = asio::any_io_executor, class PolicyBundle = Policies<>>
+class BasicAcceptor final : public detail::ServiceHandle<Protocol, Executor, PolicyBundle> {
+    using base = detail::ServiceHandle<Protocol, Executor, PolicyBundle>;
+
+public:
+    /// `policies` is copied in; pass std::ref(policies) to use the caller's, which must then outlive
+    /// every session.
+    BasicAcceptor(const Executor& executor, ResolvedListener listener, AcceptorOptions options = {},
+                  PolicyBundle policies = {})
+        : base({executor}, {std::move(listener)}, std::move(options), std::move(policies)) {}
+    BasicAcceptor(const Executor& executor, ResolvedListener listener, AcceptorOptions options,
+                  std::reference_wrapper<PolicyBundle> policies)
+        : base({executor}, {std::move(listener)}, std::move(options), policies) {}
+    /// One executor per shard (see above); sessions run on the executor of the socket that accepted them.
+    BasicAcceptor(std::vector<Executor> shards, ResolvedListener listener, AcceptorOptions options = {},
+                  PolicyBundle policies = {})
+        : base(std::move(shards), {std::move(listener)}, std::move(options), std::move(policies)) {}
+    BasicAcceptor(std::vector<Executor> shards, ResolvedListener listener, AcceptorOptions options,
+                  std::reference_wrapper<PolicyBundle> policies)
+        : base(std::move(shards), {std::move(listener)}, std::move(options), policies) {}
+
+    [[nodiscard]] const ResolvedListener& listener() const noexcept { return this->configuration().front(); }
+    [[nodiscard]] const ConnectionCounter& connections() const { return base::connections(listener().name); }
+    [[nodiscard]] ListenerStatsSnapshot stats() const { return base::stats(listener().name); }
+    /// The first bound address (handy with port 0).
+    [[nodiscard]] std::optional<SocketAddr> local_address() const { return base::local_address(listener().name); }
+    using base::connections;
+    using base::local_address;
+    using base::stats;
+};
+
+using Acceptor = BasicAcceptor<>;
 
 }  // namespace berth
 // ---- berth/net/pooled_allocator.hpp ----
@@ -8598,21 +9568,23 @@ public:
 };
 
 }  // namespace berth
-// ---- berth/net/server.hpp ----
-// The server over a whole resolved configuration: every address of every listener bound before any
-// accept (all or nothing), N threads, a strand per session, and a two-phase shutdown.
+// ---- berth/net/runner.hpp ----
+// The optional runner: a BasicServer with io_contexts and threads of its own, for a program whose
+// whole job is to serve (berth serve). It is built on the server's public API only.
 //
-//   berth::Server server(listeners);              // std::vector<berth::ResolvedListener>
-//   server.bind();                                // throws berth::StartupError naming every failure
-//   server.start(handler);                        // asio::awaitable<void> handler(berth::Session&)
-//   ...
-//   server.shutdown(std::chrono::seconds(10));    // stop accepting, grace period, cancel the rest
+//   berth::ServerRunner runner(listeners, {.threads = 4});
+//   runner.bind();                          // throws berth::StartupError naming every failure
+//   runner.run_until_signal(handler, {SIGINT, SIGTERM}, std::chrono::seconds(10));
+//
+// With more than one thread and SO_REUSEPORT on every listener, each thread runs an io_context of its
+// own with its own listening socket per address (the kernel spreads connections over them); otherwise
+// the threads share one io_context, and every session gets a strand of its own.
 
+#include <asio/any_io_executor.hpp>
 #include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/strand.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -8620,137 +9592,135 @@ public:
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <future>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <string>
 #include <string_view>
 #include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
+// ---- berth/net/server.hpp ----
+// The server for a whole resolved configuration, made from the caller's executor: every address of
+// every listener bound before any accept (all or nothing, the dual-stack rule over all of them), one
+// session handler, one shutdown.
+//
+//   asio::io_context io;
+//   berth::Server server(io.get_executor(), listeners);     // std::vector<berth::ResolvedListener>
+//   server.bind();                                          // throws berth::StartupError naming every failure
+//   server.async_run(handler, asio::detached);              // asio::awaitable<void> handler(berth::Session&)
+//   ...
+//   co_await server.async_shutdown(std::chrono::seconds(10), asio::use_awaitable);
+//
+// berth::ServerRunner (runner.hpp) adds the threads, the io_contexts and run_until_signal.
+
+#include <asio/any_io_executor.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <functional>
+#include <utility>
+#include <vector>
+
 
 namespace berth {
 
-struct ServerOptions {
-    /// I/O threads. With more than one, and SO_REUSEPORT on every listener, each thread has its own
-    /// io_context and its own listening socket per address (the kernel spreads connections); otherwise
-    /// all threads share one io_context, and each session and each acceptor gets its own strand.
+/// The server's options are the acceptor's.
+using ServerOptions = AcceptorOptions;
+
+template <class Protocol = asio::ip::tcp, class Executor = asio::any_io_executor, class PolicyBundle = Policies<>>
+class BasicServer final : public detail::ServiceHandle<Protocol, Executor, PolicyBundle> {
+    using base = detail::ServiceHandle<Protocol, Executor, PolicyBundle>;
+
+public:
+    /// `policies` is copied in; pass std::ref(policies) to use the caller's, which must then outlive
+    /// every session.
+    BasicServer(const Executor& executor, std::vector<ResolvedListener> listeners, ServerOptions options = {},
+                PolicyBundle policies = {})
+        : base({executor}, std::move(listeners), std::move(options), std::move(policies)) {}
+    BasicServer(const Executor& executor, std::vector<ResolvedListener> listeners, ServerOptions options,
+                std::reference_wrapper<PolicyBundle> policies)
+        : base({executor}, std::move(listeners), std::move(options), policies) {}
+    /// One executor per shard: a listener with SO_REUSEPORT gets a listening socket per address on
+    /// each (the kernel spreads connections); one without, a socket on the first.
+    BasicServer(std::vector<Executor> shards, std::vector<ResolvedListener> listeners, ServerOptions options = {},
+                PolicyBundle policies = {})
+        : base(std::move(shards), std::move(listeners), std::move(options), std::move(policies)) {}
+    BasicServer(std::vector<Executor> shards, std::vector<ResolvedListener> listeners, ServerOptions options,
+                std::reference_wrapper<PolicyBundle> policies)
+        : base(std::move(shards), std::move(listeners), std::move(options), policies) {}
+};
+
+using Server = BasicServer<>;
+
+}  // namespace berth
+
+namespace berth {
+
+struct RunnerOptions {
+    /// I/O threads (see above).
     std::size_t threads = 1;
     /// shutdown()'s default grace period.
     std::chrono::milliseconds grace_period{10000};
-    /// After the grace period, how long cancelled sessions get to unwind before the remaining
-    /// operations are destroyed.
+    /// After the grace period, how long cancelled sessions get to unwind before the runner stops its
+    /// contexts and destroys whatever is still pending.
     std::chrono::milliseconds cancel_wait{2000};
+    /// Contexts that one thread runs are made with ASIO_CONCURRENCY_HINT_UNSAFE_IO: no locking around
+    /// their sockets' reactor state, which saves a little per operation. Then every operation on a
+    /// session's stream or socket must be started on the session's own thread: a handler that goes to
+    /// another executor (co_await asio::post(pool, asio::use_awaitable)) must come back to the session's
+    /// executor (co_await asio::post(session.get_executor(), asio::use_awaitable)) before it reads,
+    /// writes or closes. Off by default: plain Asio's rules apply.
+    bool unsafe_io = false;
+    /// Tests: fail the Nth step of a session's start (see fault_injection.hpp).
+    std::shared_ptr<FailCount> fail_count{};
 };
 
-/// One configured address, as bound.
-struct BoundEndpoint {
-    std::string listener;
-    SocketAddr configured;  ///< as written (port 0 when the OS chose)
-    SocketAddr local;       ///< what the socket is bound to: the real port
-};
-
-/// One listening socket (several per address when sharded), for inspection.
-struct ListeningSocket {
-    std::string listener;
-    SocketAddr local;
-    std::size_t shard = 0;
-    int native_handle = -1;
-};
-
-template <class Protocol = asio::ip::tcp, class Executor = asio::any_io_executor, class PolicyBundle = Policies<>>
-class BasicServer {
+template <class Protocol = asio::ip::tcp, class PolicyBundle = Policies<>>
+class BasicServerRunner {
 public:
-    using protocol_type = Protocol;
-    using executor_type = Executor;
-    using policies_type = PolicyBundle;
-    using acceptor_type = BasicAcceptor<Protocol, Executor, PolicyBundle>;
-    using session_type = BasicSession<Protocol>;
+    using server_type = BasicServer<Protocol, asio::any_io_executor, PolicyBundle>;
+    using session_type = typename server_type::session_type;
 
-    explicit BasicServer(std::vector<ResolvedListener> listeners, ServerOptions options = {},
-                         PolicyBundle policies = {})
-        : policies_(std::move(policies)), options_(options), configured_(std::move(listeners)) {
+    explicit BasicServerRunner(std::vector<ResolvedListener> listeners, RunnerOptions options = {},
+                               PolicyBundle policies = {})
+        : options_(std::move(options)) {
         if (options_.threads == 0) options_.threads = 1;
+        bool every_listener_reuses_port = !listeners.empty();
+        for (const ResolvedListener& config : listeners)
+            every_listener_reuses_port = every_listener_reuses_port && config.socket_reuse_port;
+        sharded_ = options_.threads > 1 && every_listener_reuses_port;
+        const std::size_t count = sharded_ ? options_.threads : 1;
+        const bool one_thread_each = options_.threads == 1 || sharded_;
+        const int hint = !one_thread_each          ? static_cast<int>(options_.threads)
+                         : options_.unsafe_io       ? ASIO_CONCURRENCY_HINT_UNSAFE_IO
+                                                    : 1;
+        std::vector<asio::any_io_executor> shards;
+        for (std::size_t i = 0; i < count; ++i) {
+            contexts_.push_back(std::make_unique<asio::io_context>(hint));
+            shards.push_back(contexts_.back()->get_executor());
+        }
+        ServerOptions server_options{one_thread_each, options_.fail_count};
+        server_.emplace(std::move(shards), std::move(listeners), std::move(server_options), std::move(policies));
     }
-    BasicServer(const BasicServer&) = delete;
-    BasicServer& operator=(const BasicServer&) = delete;
-    ~BasicServer() {
+    BasicServerRunner(const BasicServerRunner&) = delete;
+    BasicServerRunner& operator=(const BasicServerRunner&) = delete;
+    ~BasicServerRunner() {
         try {
             shutdown(std::chrono::milliseconds(0));
         } catch (...) {  // a destructor must not throw; shutdown only throws when misused from an I/O thread
         }
     }
 
-    /// Sets up every address of every listener (TLS contexts, sockets, options, bind, listen). All or
-    /// nothing: on any failure every socket opened so far is closed, and the error names each failed
-    /// address or listener, its configuration key and the reason.
-    void bind() {
-        std::error_code ec;
-        bind(ec);
-        if (ec == NetError::startup_failed) throw StartupError(failures_);
-        if (ec) throw std::system_error(ec, "berth: bind");
-    }
-    void bind(std::error_code& ec) {
-        std::lock_guard<std::mutex> lock(lifecycle_mutex_);
-        ec.clear();
-        failures_.clear();
-        if (phase_ != Phase::created) {
-            ec = make_error_code(NetError::already_started);
-            return;
-        }
-        prepare_listeners();
-        create_contexts();
-        bind_sockets();
-        if (failures_.empty()) listen_sockets();
-        if (!failures_.empty()) {
-            {
-                std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
-                for (auto& acceptor : acceptors_) acceptor->close_now();
-                acceptors_.clear();
-            }
-            shared_.permits.clear();
-            contexts_.clear();
-            listeners_.clear();
-            ec = make_error_code(NetError::startup_failed);
-            return;
-        }
-        phase_ = Phase::bound;
-    }
+    /// See BasicServer::bind.
+    void bind() { server_->bind(); }
+    void bind(std::error_code& ec) { server_->bind(ec); }
 
-    /// Every problem the last bind() found.
-    [[nodiscard]] const std::vector<StartupFailure>& startup_failures() const noexcept { return failures_; }
-
-    /// Each configured address with the address it is bound to (port 0 resolved to the real port).
-    [[nodiscard]] std::vector<BoundEndpoint> bound_endpoints() const {
-        std::lock_guard<std::mutex> lock(acceptors_mutex_);
-        std::vector<BoundEndpoint> endpoints;
-        for (const auto& acceptor : acceptors_)
-            if (acceptor->plan().shard == 0)
-                endpoints.push_back({acceptor->listener().name, configured_address(*acceptor),
-                                     to_socket_addr(acceptor->local_endpoint())});
-        return endpoints;
-    }
-    /// The first bound address of a listener (handy with port 0).
-    [[nodiscard]] std::optional<SocketAddr> local_address(std::string_view listener) const {
-        for (const auto& endpoint : bound_endpoints())
-            if (endpoint.listener == listener) return endpoint.local;
-        return std::nullopt;
-    }
-    [[nodiscard]] std::vector<ListeningSocket> listening_sockets() {
-        std::lock_guard<std::mutex> lock(acceptors_mutex_);
-        std::vector<ListeningSocket> sockets;
-        for (const auto& acceptor : acceptors_)
-            sockets.push_back({acceptor->listener().name, to_socket_addr(acceptor->local_endpoint()),
-                               acceptor->plan().shard, static_cast<int>(acceptor->socket().native_handle())});
-        return sockets;
-    }
-
-    /// Starts accepting on every bound socket and the I/O threads. The handler is copied into the
-    /// server; it is shared by every session and called concurrently.
+    /// Starts accepting and the I/O threads. The handler is copied into the server; it is shared by
+    /// every session and called concurrently.
     template <class Handler>
         requires SessionHandler<Handler, session_type>
     void start(Handler handler, std::error_code& ec) {
@@ -8766,47 +9736,42 @@ public:
     }
 
     /// Starts the server and serves on the calling thread until one of `stop_signals` arrives, then shuts
-    /// down as shutdown(grace) does (accepting stops at once, sessions get `grace` to finish, the rest are
-    /// cancelled) and returns the signal's number; 0 when shutdown() from another thread ended it. The
-    /// calling thread is the first I/O thread and threads - 1 more are started, so with one thread the
-    /// process runs no thread of berth's: a single-threaded process takes no reference on a file for
-    /// each system call on a descriptor, and makes no cancellation bookkeeping around blocking calls.
-    /// The signals are caught with asio::signal_set: they must not be blocked in every thread.
-    /// `on_signal`, when given, is called with the signal's number on an I/O thread as the shutdown begins.
+    /// down as shutdown(grace) does and returns the signal's number; 0 when shutdown() from another
+    /// thread ended it. The calling thread is the first I/O thread and threads - 1 more are started, so
+    /// with one thread the process runs no thread of berth's. The signals are caught with
+    /// asio::signal_set: they must not be blocked in every thread. `on_signal`, when given, is called
+    /// with the signal's number on an I/O thread as the shutdown begins.
     template <class Handler>
         requires SessionHandler<Handler, session_type>
     int run_until_signal(Handler handler, std::initializer_list<int> stop_signals, std::chrono::milliseconds grace,
                          std::function<void(int)> on_signal = {}) {
-        {
-            std::lock_guard<std::mutex> lock(lifecycle_mutex_);
-            std::error_code ec;
-            launch(std::move(handler), 1, ec);
-            if (ec) throw std::system_error(ec, "berth: run_until_signal");
-            std::lock_guard<std::mutex> home_lock(home_mutex_);
-            home_active_ = true;
-        }
+        asio::io_context& home = *contexts_[0];
         std::atomic<int> received{0};
         {
-            asio::io_context& home = *contexts_[0];
             asio::signal_set signals(home);
+            asio::steady_timer give_up(home);
             for (const int number : stop_signals) signals.add(number);
-            asio::steady_timer poll(home);
-            signals.async_wait([this, &received, &poll, &on_signal, grace](std::error_code ec, int number) {
+            {
+                std::lock_guard<std::mutex> lock(lifecycle_mutex_);
+                std::error_code ec;
+                launch(std::move(handler), 1, ec);
+                if (ec) throw std::system_error(ec, "berth: run_until_signal");
+                std::lock_guard<std::mutex> home_lock(home_mutex_);
+                home_active_ = true;
+            }
+            signals.async_wait([this, &received, &give_up, &on_signal, grace](std::error_code ec, int number) {
                 if (ec) return;
                 received.store(number);
                 if (on_signal) on_signal(number);
-                request_stop();
-                when_idle(poll, std::chrono::steady_clock::now() + grace, [this, &poll](bool idle) {
-                    if (idle) return stop_contexts();
-                    cancel_all_sessions();
-                    when_idle(poll, std::chrono::steady_clock::now() + options_.cancel_wait,
-                              [this](bool) { stop_contexts(); });
+                server_->async_shutdown(grace, [this] { stop_contexts(); });
+                // Sessions that do not unwind once cancelled are given up on after cancel_wait.
+                give_up.expires_after(grace + options_.cancel_wait);
+                give_up.async_wait([this](std::error_code error) {
+                    if (!error) stop_contexts();
                 });
             });
             run_context(home);
-            std::lock_guard<std::mutex> lock(threads_mutex_);
-            io_threads_.erase(std::remove(io_threads_.begin(), io_threads_.end(), std::this_thread::get_id()),
-                              io_threads_.end());
+            forget_io_thread();
         }  // the signal set and the timer go before the contexts do
         {
             std::lock_guard<std::mutex> home_lock(home_mutex_);
@@ -8824,26 +9789,20 @@ public:
 
     /// Phase one only, from any thread (a session handler too), without waiting: stop accepting and
     /// close every listening socket at once. Sessions keep running.
-    void request_stop() {
-        shared_.stopping.store(true, std::memory_order_release);
-        std::lock_guard<std::mutex> lock(acceptors_mutex_);
-        for (auto& acceptor : acceptors_) acceptor->stop();
-    }
+    void request_stop() { server_->request_stop(); }
 
     /// Both phases, waiting: stop accepting and close the listening sockets at once, let sessions finish
-    /// within `grace`, then cancel the rest (terminal cancellation and their sockets closed) and, after
-    /// `cancel_wait`, destroy whatever is still pending. Every permit is given back when it returns.
-    /// Not from one of the server's own threads (use request_stop() there).
+    /// within `grace`, then cancel the rest and, after `cancel_wait`, stop the contexts and destroy
+    /// whatever is still pending. Every permit is given back when it returns. Not from one of the
+    /// runner's own threads (use request_stop() there, or the server's async_shutdown).
     void shutdown(std::chrono::milliseconds grace) {
-        if (is_io_thread()) throw std::logic_error("berth: shutdown() from a server thread; use request_stop()");
+        if (is_io_thread()) throw std::logic_error("berth: shutdown() from a runner thread; use request_stop()");
         std::lock_guard<std::mutex> lock(lifecycle_mutex_);
         if (phase_ == Phase::running) {
-            request_stop();
-            const auto now = std::chrono::steady_clock::now();
-            if (!shared_.wait_idle_until(now + grace)) {
-                cancel_all_sessions();
-                shared_.wait_idle_until(std::chrono::steady_clock::now() + options_.cancel_wait);
-            }
+            auto done = std::make_shared<std::promise<void>>();
+            std::future<void> finished = done->get_future();
+            server_->async_shutdown(grace, [done] { done->set_value(); });
+            finished.wait_for(grace + options_.cancel_wait);
             stop_contexts();
             join_threads();
             // A thread serving in run_until_signal leaves the context's run() on its own: wait for it.
@@ -8857,140 +9816,46 @@ public:
     [[nodiscard]] bool running() const noexcept { return phase_ == Phase::running; }
     /// One io_context per thread with SO_REUSEPORT sharding, rather than one shared io_context.
     [[nodiscard]] bool sharded() const noexcept { return sharded_; }
-    /// Sessions alive now (from accept to close, PROXY reads and refusals included).
-    [[nodiscard]] std::size_t live_sessions() const noexcept {
-        return shared_.live_sessions.load(std::memory_order_acquire);
-    }
 
-    /// A listener's connection counter (live permits, limit, peak) and event counters.
+    /// The server the runner runs, for everything else: bound_endpoints(), stats(), async_shutdown()...
+    [[nodiscard]] server_type& server() noexcept { return *server_; }
+    [[nodiscard]] const server_type& server() const noexcept { return *server_; }
+
+    [[nodiscard]] const std::vector<StartupFailure>& startup_failures() const noexcept {
+        return server_->startup_failures();
+    }
+    [[nodiscard]] std::vector<BoundEndpoint> bound_endpoints() const { return server_->bound_endpoints(); }
+    [[nodiscard]] std::optional<SocketAddr> local_address(std::string_view listener) const {
+        return server_->local_address(listener);
+    }
+    [[nodiscard]] std::vector<ListeningSocket> listening_sockets() const { return server_->listening_sockets(); }
+    [[nodiscard]] std::size_t live_sessions() const noexcept { return server_->live_sessions(); }
     [[nodiscard]] const ConnectionCounter& connections(std::string_view listener) const {
-        return runtime(listener).connections;
+        return server_->connections(listener);
     }
-    [[nodiscard]] ListenerStatsSnapshot stats(std::string_view listener) const {
-        return runtime(listener).stats.snapshot();
+    [[nodiscard]] ListenerStatsSnapshot stats(std::string_view listener) const { return server_->stats(listener); }
+    [[nodiscard]] PolicyBundle& policies() noexcept { return server_->policies(); }
+    [[nodiscard]] const std::vector<ResolvedListener>& configuration() const noexcept {
+        return server_->configuration();
     }
-    [[nodiscard]] PolicyBundle& policies() noexcept { return policies_; }
-    [[nodiscard]] const std::vector<ResolvedListener>& configuration() const noexcept { return configured_; }
 
 private:
-    enum class Phase { created, bound, running, stopped };
+    enum class Phase { created, running, stopped };
 
-    struct HandlerHolderBase {
-        virtual ~HandlerHolderBase() = default;
-    };
-    template <class Handler>
-    struct HandlerHolder final : HandlerHolderBase {
-        explicit HandlerHolder(Handler h) : handler(std::move(h)) {}
-        Handler handler;
-    };
-
-    const detail::ListenerRuntime& runtime(std::string_view name) const {
-        for (const auto& listener : listeners_)
-            if (listener->config.name == name) return *listener;
-        throw std::out_of_range("berth: no listener named " + std::string(name));
-    }
-
-    static std::string key_of(const ResolvedListener& listener, Field field) {
-        const Source& source = listener.source_of(field);
-        if (!source.is_default()) return source.path.str();
-        return "listener \"" + listener.name + "\"";
-    }
-
-    static SocketAddr configured_address(const acceptor_type& acceptor) {
-        for (const SocketAddr& address : acceptor.listener().bind)
-            if (address.address() == acceptor.plan().address.address() &&
-                (address.port() == acceptor.plan().address.port() || address.port() == 0))
-                return address;
-        return acceptor.plan().address;
-    }
-
-    /// Listener runtimes and their TLS contexts; a TLS or PROXY problem is recorded, not thrown.
-    void prepare_listeners() {
-        for (const ResolvedListener& config : configured_) {
-            auto runtime = std::make_unique<detail::ListenerRuntime>(config);
-            TlsContextFailure tls_failure;
-            runtime->tls_context = policies_.tls.make_context(config, tls_failure);
-            if (tls_failure.error)
-                failures_.push_back({config.name, std::nullopt, key_of(config, tls_failure.field), "TLS context",
-                                     tls_failure.error, tls_failure.detail});
-            if (config.uses_proxy_protocol() && !policies_.proxy_protocol.accepts(ProxyVersion::v1) &&
-                !policies_.proxy_protocol.accepts(ProxyVersion::v2))
-                failures_.push_back({config.name, std::nullopt, key_of(config, Field::proxy_trusted_networks),
-                                     "PROXY protocol", make_error_code(NetError::proxy_protocol_unavailable), {}});
-            listeners_.push_back(std::move(runtime));
-        }
-    }
-
-    void create_contexts() {
-        bool every_listener_reuses_port = !configured_.empty();
-        for (const ResolvedListener& config : configured_)
-            every_listener_reuses_port = every_listener_reuses_port && config.socket_reuse_port;
-        sharded_ = options_.threads > 1 && every_listener_reuses_port;
-        const std::size_t count = sharded_ ? options_.threads : 1;
-        // A context that one thread runs needs no locks around its sockets' reactor state: every socket
-        // is used on that thread only (other threads only post to it). The scheduler keeps its lock, so
-        // posting from anywhere stays safe. On a shared context, several threads touch the sockets.
-        const int hint = options_.threads == 1 || sharded_ ? ASIO_CONCURRENCY_HINT_UNSAFE_IO
-                                                            : static_cast<int>(options_.threads);
-        for (std::size_t i = 0; i < count; ++i) contexts_.push_back(std::make_unique<asio::io_context>(hint));
-    }
-
-    /// A context run by one thread is already a strand; one run by several needs explicit strands.
-    [[nodiscard]] bool needs_strands() const noexcept { return !sharded_ && options_.threads > 1; }
-
-    Executor acceptor_executor(std::size_t shard) {
-        if (!needs_strands()) return Executor(contexts_[shard]->get_executor());
-        return Executor(asio::make_strand(contexts_[0]->get_executor()));
-    }
-
-    void bind_sockets() {
-        std::lock_guard<std::mutex> lock(acceptors_mutex_);
-        for (auto& runtime : listeners_) {
-            const ResolvedListener& config = runtime->config;
-            for (const SocketAddr& address : config.bind) {
-                BindPlan plan{address, dual_stack_v6_only(address, configured_), 0};
-                for (std::size_t shard = 0; shard < contexts_.size(); ++shard) {
-                    plan.shard = shard;
-                    auto acceptor = std::make_unique<acceptor_type>(
-                        acceptor_executor(shard), contexts_[shard]->get_executor(), needs_strands(), *runtime, policies_,
-                        shared_, plan);
-                    if (auto failure = acceptor->open_and_bind()) {
-                        failures_.push_back({config.name, address, key_of(config, Field::bind), failure->step,
-                                             failure->error, {}});
-                        break;  // the other shards of this address would fail the same way
-                    }
-                    // Port 0: the first socket got a port from the OS; the other shards share it.
-                    if (shard == 0) plan.address = to_socket_addr(acceptor->local_endpoint());
-                    acceptors_.push_back(std::move(acceptor));
-                }
-            }
-        }
-    }
-
-    void listen_sockets() {
-        std::lock_guard<std::mutex> lock(acceptors_mutex_);
-        for (auto& acceptor : acceptors_)
-            if (auto failure = acceptor->listen())
-                failures_.push_back({acceptor->listener().name, configured_address(*acceptor),
-                                     key_of(acceptor->listener(), Field::bind), failure->step, failure->error, {}});
-    }
-
-    /// Starts the acceptors, and the I/O threads from the `first_thread`-th on (the ones before it are
-    /// the caller's). Under lifecycle_mutex_.
+    /// Starts the server, and the I/O threads from the `first_thread`-th on (the ones before it are the
+    /// caller's). Under lifecycle_mutex_.
     template <class Handler>
     void launch(Handler handler, std::size_t first_thread, std::error_code& ec) {
         ec.clear();
-        if (phase_ != Phase::bound) {
-            ec = make_error_code(phase_ == Phase::created ? NetError::not_bound : NetError::already_started);
+        if (phase_ != Phase::created) {
+            ec = make_error_code(NetError::already_started);
             return;
         }
-        auto holder = std::make_unique<HandlerHolder<Handler>>(std::move(handler));
-        Handler& stored = holder->handler;
-        handler_ = std::move(holder);
-        {
-            std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
-            for (auto& acceptor : acceptors_) acceptor->start(stored);
+        if (!server_->bound()) {
+            ec = make_error_code(NetError::not_bound);
+            return;
         }
+        server_->async_run(std::move(handler), [](std::error_code) {});
         for (std::size_t i = first_thread; i < options_.threads; ++i) {
             asio::io_context& context = *contexts_[sharded_ ? i : 0];
             threads_.emplace_back([this, &context] { run_context(context); });
@@ -9003,38 +9868,18 @@ private:
         threads_.clear();
     }
 
-    /// The end of shutdown, once no I/O thread runs: closes and destroys everything but the handler.
+    /// The end of shutdown, once no I/O thread runs: the server lets go of its sockets and loops, then
+    /// the contexts go with whatever is pending (their sessions end, permits come back). The server's
+    /// counters stay readable.
     void release() {
-        if (phase_ != Phase::running && phase_ != Phase::bound) return;
-        shared_.permits.close();
-        {
-            std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
-            for (auto& acceptor : acceptors_) acceptor->close_now();
-            acceptors_.clear();  // sessions held only by the registries end here
-        }
-        contexts_.clear();  // pending operations are destroyed: their sessions end, permits come back
+        if (phase_ == Phase::stopped) return;
+        server_->close_now();
+        contexts_.clear();
         phase_ = Phase::stopped;
-    }
-
-    void cancel_all_sessions() {
-        std::lock_guard<std::mutex> acceptors_lock(acceptors_mutex_);
-        for (auto& acceptor : acceptors_) acceptor->cancel_sessions();
     }
 
     void stop_contexts() {
         for (auto& context : contexts_) context->stop();
-    }
-
-    /// run_until_signal's wait for the sessions to end, on an I/O thread that must not block: looks every
-    /// 10 ms, and calls `then(idle)` once no session is left or at `deadline`.
-    template <class Then>
-    void when_idle(asio::steady_timer& poll, std::chrono::steady_clock::time_point deadline, Then then) {
-        const bool idle = live_sessions() == 0;
-        if (idle || std::chrono::steady_clock::now() >= deadline) return then(idle);
-        poll.expires_after(std::chrono::milliseconds(10));
-        poll.async_wait([this, &poll, deadline, then = std::move(then)](std::error_code) mutable {
-            when_idle(poll, deadline, std::move(then));
-        });
     }
 
     void run_context(asio::io_context& context) {
@@ -9053,23 +9898,21 @@ private:
         }
     }
 
+    void forget_io_thread() {
+        std::lock_guard<std::mutex> lock(threads_mutex_);
+        io_threads_.erase(std::remove(io_threads_.begin(), io_threads_.end(), std::this_thread::get_id()),
+                          io_threads_.end());
+    }
+
     [[nodiscard]] bool is_io_thread() const {
         std::lock_guard<std::mutex> lock(threads_mutex_);
         return std::find(io_threads_.begin(), io_threads_.end(), std::this_thread::get_id()) != io_threads_.end();
     }
 
-    // Destroyed in reverse order: acceptors, then contexts (with whatever is pending), then the handler,
-    // the shared state and the listener runtimes that sessions reference until the very end.
-    PolicyBundle policies_;
-    ServerOptions options_;
-    std::vector<ResolvedListener> configured_;
-    std::vector<StartupFailure> failures_;
-    std::vector<std::unique_ptr<detail::ListenerRuntime>> listeners_;
-    detail::ServerShared shared_;
-    std::unique_ptr<HandlerHolderBase> handler_;
+    // Destroyed in reverse order: the server (its loops already closed by release()), then the contexts.
+    RunnerOptions options_;
     std::vector<std::unique_ptr<asio::io_context>> contexts_;
-    mutable std::mutex acceptors_mutex_;
-    std::vector<std::unique_ptr<acceptor_type>> acceptors_;
+    std::optional<server_type> server_;
     std::vector<std::thread> threads_;
     mutable std::mutex threads_mutex_;
     std::vector<std::thread::id> io_threads_;
@@ -9081,7 +9924,7 @@ private:
     bool sharded_ = false;
 };
 
-using Server = BasicServer<>;
+using ServerRunner = BasicServerRunner<>;
 
 }  // namespace berth
 #endif

@@ -77,12 +77,11 @@ TEST_CASE("bind failures name every failed address, its key and the OS reason - 
     auto submission = make_listener("submission", {"[::1]:0", "192.0.2.1:2525"});  // not an address of this host
     smtp.socket_reuse_port = false;  // SO_REUSEPORT alone would still refuse here; keep the case plain
 
-    // The runner's io_context has descriptors of its own (epoll, eventfd, timerfd): count after it exists.
-    ServerRunner server({smtp, submission});
-    const std::size_t descriptors_before = open_descriptor_count();
+    const std::size_t sockets_before = open_socket_count();
     const auto listening_before = own_listening_ports();
     REQUIRE(listening_before.count(holder.port()) == 1);
 
+    ServerRunner server({smtp, submission});
     try {
         server.bind();
         FAIL("bind() should have thrown");
@@ -105,7 +104,7 @@ TEST_CASE("bind failures name every failed address, its key and the OS reason - 
         CHECK(message.find(std::make_error_code(std::errc::address_in_use).message()) != std::string::npos);
     }
     // The sockets that did bind (127.0.0.1:0 and [::1]:0) were closed, never listened on.
-    CHECK(open_descriptor_count() == descriptors_before);
+    CHECK(open_socket_count() == sockets_before);
     CHECK(own_listening_ports() == listening_before);
     CHECK(server.bound_endpoints().empty());
 }

@@ -294,6 +294,23 @@ inline std::size_t open_descriptor_count() {
     return count > 0 ? count - 1 : 0;  // the directory's own descriptor
 }
 
+/// Open socket descriptors of this process: what a failed bind must not leave behind (the io_context's
+/// own descriptors, epoll and eventfd, are not sockets).
+inline std::size_t open_socket_count() {
+    std::size_t count = 0;
+    if (DIR* dir = ::opendir("/proc/self/fd")) {
+        while (const dirent* entry = ::readdir(dir)) {
+            if (entry->d_name[0] == '.') continue;
+            char target[64] = {};
+            const std::string path = std::string("/proc/self/fd/") + entry->d_name;
+            const ssize_t length = ::readlink(path.c_str(), target, sizeof target - 1);
+            if (length > 0 && std::string_view(target, static_cast<std::size_t>(length)).starts_with("socket:")) ++count;
+        }
+        ::closedir(dir);
+    }
+    return count;
+}
+
 /// The ports of TCP sockets in LISTEN state that belong to this process (/proc/net/tcp and tcp6,
 /// matched by socket inode against /proc/self/fd).
 inline std::multiset<std::uint16_t> own_listening_ports() {
