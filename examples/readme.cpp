@@ -1,4 +1,4 @@
-// The README's example, compiled and run by the tests (tests/cli/test_readme.cpp keeps the two equal).
+// The README's example, compiled and run by the tests (tests/cli/test_doc_examples.cpp keeps the two equal).
 #include <berth/berth.hpp>
 #include <iostream>
 

@@ -191,7 +191,7 @@ stage_asan() {
 }
 
 # Only the network tests need these two builds: TSan for the acceptor's threads and strands, OpenSSL for the
-# second TLS backend.
+# second TLS backend. The two embedding examples are network tests too (label net).
 stage_net_only() {
   local name=$1 dir=$2
   shift 2
@@ -200,9 +200,9 @@ stage_net_only() {
     end_stage "skipped: no tests/net/*.cpp yet"
     return
   fi
-  if configure "$dir" -DBERTH_WERROR=ON -DBERTH_BUILD_TESTS=ON -DBERTH_BUILD_EXAMPLES=OFF -DBERTH_BUILD_FUZZERS=OFF \
+  if configure "$dir" -DBERTH_WERROR=ON -DBERTH_BUILD_TESTS=ON -DBERTH_BUILD_EXAMPLES=ON -DBERTH_BUILD_FUZZERS=OFF \
        -DBERTH_BUILD_BENCH=OFF -DBERTH_BUILD_CLI=OFF "$@"; then
-    build "$dir" berth_net_tests
+    build "$dir" berth_net_tests example_embedded_server example_thread_pool_handler
     run_ctest "$dir" --no-tests=error -L '^net$'
   else
     stage_failed=$((stage_failed + 1))

@@ -144,11 +144,11 @@ protected:
     ServiceHandle(std::vector<Executor> shards, std::vector<ResolvedListener> listeners, AcceptorOptions options,
                   PolicyBundle policies)
         : core_(std::make_shared<core_type>(std::move(shards), std::move(listeners), std::move(options),
-                                            std::optional<PolicyBundle>(std::move(policies)), nullptr)) {}
+                                            std::make_unique<PolicyBundle>(std::move(policies)), nullptr)) {}
     ServiceHandle(std::vector<Executor> shards, std::vector<ResolvedListener> listeners, AcceptorOptions options,
                   std::reference_wrapper<PolicyBundle> policies)
         : core_(std::make_shared<core_type>(std::move(shards), std::move(listeners), std::move(options),
-                                            std::nullopt, &policies.get())) {}
+                                            nullptr, &policies.get())) {}
     ~ServiceHandle() { abandon(); }
 
 private:
