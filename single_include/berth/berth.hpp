@@ -9013,9 +9013,9 @@ public:
 
     /// `policies` is used where it is when `owned` is empty (the caller passed std::ref).
     ServiceCore(std::vector<Executor> shards, std::vector<ResolvedListener> listeners, AcceptorOptions options,
-                std::optional<PolicyBundle> owned, PolicyBundle* borrowed)
+                std::unique_ptr<PolicyBundle> owned, PolicyBundle* borrowed)
         : shards_(std::move(shards)), options_(std::move(options)), configured_(std::move(listeners)),
-          owned_policies_(std::move(owned)), policies_(owned_policies_ ? &*owned_policies_ : borrowed),
+          owned_policies_(std::move(owned)), policies_(owned_policies_ ? owned_policies_.get() : borrowed),
           grace_executor_(shards_.at(0)) {}
     ServiceCore(const ServiceCore&) = delete;
     ServiceCore& operator=(const ServiceCore&) = delete;
@@ -9323,7 +9323,7 @@ private:
     std::vector<Executor> shards_;
     AcceptorOptions options_;
     std::vector<ResolvedListener> configured_;
-    std::optional<PolicyBundle> owned_policies_;
+    std::unique_ptr<PolicyBundle> owned_policies_;
     PolicyBundle* policies_;
     asio::any_io_executor grace_executor_;
 
@@ -9462,11 +9462,11 @@ protected:
     ServiceHandle(std::vector<Executor> shards, std::vector<ResolvedListener> listeners, AcceptorOptions options,
                   PolicyBundle policies)
         : core_(std::make_shared<core_type>(std::move(shards), std::move(listeners), std::move(options),
-                                            std::optional<PolicyBundle>(std::move(policies)), nullptr)) {}
+                                            std::make_unique<PolicyBundle>(std::move(policies)), nullptr)) {}
     ServiceHandle(std::vector<Executor> shards, std::vector<ResolvedListener> listeners, AcceptorOptions options,
                   std::reference_wrapper<PolicyBundle> policies)
         : core_(std::make_shared<core_type>(std::move(shards), std::move(listeners), std::move(options),
-                                            std::nullopt, &policies.get())) {}
+                                            nullptr, &policies.get())) {}
     ~ServiceHandle() { abandon(); }
 
 private:

@@ -333,7 +333,10 @@ int serve_main(const std::vector<std::string_view>& args) {
 
     ServePolicies policies;
     policies.tls = LibraryTls<>(certificate->certificate);
-    ServeServer server(config.listeners, RunnerOptions{threads, std::chrono::seconds(grace_seconds)}, policies);
+    // Converse never leaves its session's thread, so a context run by one thread can drop Asio's
+    // per-socket locks (RunnerOptions::unsafe_io, docs/acceptor.md).
+    RunnerOptions options{.threads = threads, .grace_period = std::chrono::seconds(grace_seconds), .unsafe_io = true};
+    ServeServer server(config.listeners, std::move(options), policies);
     std::error_code ec;
     server.bind(ec);
     if (ec) {
