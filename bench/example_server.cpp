@@ -14,6 +14,7 @@
 
 #include <sys/resource.h>
 
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -23,14 +24,31 @@ namespace {
 
 constexpr std::string_view greeting = "220 berth example\r\n";
 
+/// Reads and drops what has arrived, without waiting, through a buffer on the stack (not in the
+/// coroutine's frame); asio::error::eof once the client has closed.
+std::error_code drop_what_arrived(berth::Session& session) {
+    std::array<char, 512> sink;
+    for (;;) {
+        std::error_code ec;
+        session.stream().read_some_now(asio::buffer(sink), ec);
+        if (ec == asio::error::would_block) return {};
+        if (ec) return ec;
+    }
+}
+
+/// The handler: the greeting, then wait for the client, keeping no buffer while it is idle. The
+/// greeting goes out at once when the socket takes it (a fresh socket's send buffer is empty); only what
+/// it does not take goes to async_write (docs/acceptor.md, Session).
 asio::awaitable<void> greet_until_closed(berth::Session& session) {
     std::error_code ec;
-    co_await asio::async_write(session.stream(), asio::buffer(greeting), asio::redirect_error(asio::use_awaitable, ec));
-    char sink[64];
+    const std::size_t sent = session.stream().write_some_now(asio::buffer(greeting), ec);
+    if (ec == asio::error::would_block) ec = {};
+    if (!ec && sent < greeting.size())
+        co_await asio::async_write(session.stream(), asio::buffer(greeting.substr(sent)),
+                                   asio::redirect_error(asio::use_awaitable, ec));
     while (!ec) {
         co_await session.async_wait_readable(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) break;
-        co_await session.stream().async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) ec = drop_what_arrived(session);
     }
 }
 

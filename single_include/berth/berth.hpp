@@ -7442,11 +7442,16 @@ void dispatch_handler(Handler& handler, Ref<Block> block, FailCount* fail) {
     block->handler_started = true;
     block->listener().stats.session_started();
     session_type& session = block->session;
-    const Ref<Block> keep = block;  // for the catch below, whatever became of `block`
+    Block& raw = *block;
     try {
         if (fail && fail->fail(SessionStep::handler_start)) throw std::runtime_error("injected fault: handler start");
         if constexpr (CallbackSessionHandler<Handler, session_type>) {
-            handler(session, SessionDone<Block>(std::move(block)));
+            const Ref<Block> keep = block;  // the catch below needs the block, whatever became of `block`
+            try {
+                handler(session, SessionDone<Block>(std::move(block)));
+            } catch (...) {
+                end_session(*keep, std::current_exception());
+            }
         } else if constexpr (CoroutineSessionHandler<Handler, session_type>) {
             auto slot = block->cancellation.slot();
             asio::co_spawn(session.get_executor(), handler(session),
@@ -7461,7 +7466,9 @@ void dispatch_handler(Handler& handler, Ref<Block> block, FailCount* fail) {
                            }));
         }
     } catch (...) {
-        end_session(*keep, std::current_exception());
+        // The injected fault, or co_spawn out of memory: `block` still holds the session (only the
+        // callback shape moves it out, and that shape has a catch of its own).
+        end_session(raw, std::current_exception());
     }
 }
 
