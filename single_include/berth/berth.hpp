@@ -9137,11 +9137,12 @@ public:
             return;
         }
         shutdown_completions_.push_back(std::move(completion));
-        const bool first = !grace_started_;
-        grace_started_ = true;
+        if (!grace_started_) {
+            grace_started_ = true;
+            start_grace(grace);  // under the lock: finish_if_done sees the timer, and cancels it after its start
+        }
         lock.unlock();
         request_stop();
-        if (first) start_grace(grace);
         finish_if_done();
     }
 
@@ -9287,12 +9288,11 @@ private:
         asio::steady_timer timer;
     };
 
+    /// Under mutex_. The wait is posted to the timer's strand before anything can post its cancellation,
+    /// which finish_if_done does only after taking the timer from grace_timer_ under the same lock.
     void start_grace(std::chrono::milliseconds grace) {
         auto timer = std::make_shared<GraceTimer>(grace_executor_);
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            grace_timer_ = timer;
-        }
+        grace_timer_ = timer;
         std::weak_ptr<ServiceCore> weak = this->weak_from_this();
         asio::post(timer->strand, [timer, grace, weak] {
             timer->timer.expires_after(grace);
