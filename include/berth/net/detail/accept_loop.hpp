@@ -14,10 +14,8 @@
 
 #include <asio/basic_socket_acceptor.hpp>
 #include <asio/dispatch.hpp>
-#include <asio/execution/context.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
-#include <asio/query.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 
@@ -58,12 +56,6 @@ struct SetupFailure {
 
 namespace detail {
 
-/// The io_context behind an executor, when there is one (an io_context's executor, a strand of one).
-template <class Executor>
-asio::io_context* io_context_of(const Executor& executor) noexcept {
-    return dynamic_cast<asio::io_context*>(&asio::query(executor, asio::execution::context));
-}
-
 /// `Owner` provides: policies_type, block_type, policies(), fail_count(), serial_executor(),
 /// session_owner(keep), loop_ended(); it is a SessionOwner (registry and permit board).
 template <class Owner>
@@ -94,9 +86,9 @@ public:
         }
         if constexpr (policies_type::overload_type::waits_for_permit) owner.permits.add(*this);
 #if BERTH_DIRECT_ACCEPT
-        if (asio::io_context* sessions = io_context_of(shard_);
-            sessions && owner.serial_executor() && UnpolledSpan::single_threaded(*sessions))
-            unpolled_reactor_ = &asio::use_service<asio::detail::reactor>(*sessions);
+        // Only a serial io_context's own executor: the first wait without re-arming needs its one thread.
+        if (inline_executor_ && UnpolledSpan::single_threaded(inline_executor_->context()))
+            unpolled_reactor_ = &asio::use_service<asio::detail::reactor>(inline_executor_->context());
 #endif
     }
     AcceptLoop(const AcceptLoop&) = delete;
