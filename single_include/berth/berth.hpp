@@ -7653,6 +7653,9 @@ public:
         : policies_(&policies), handler_(&handler), fail_(fail), block_(std::move(block)),
           needs_proxy_header_(needs_proxy_header), refused_(refused) {}
 
+    /// The session's executor, where the start runs.
+    [[nodiscard]] auto session_executor() const { return block_->session.get_executor(); }
+
     /// Begins, on the session's executor.
     void operator()() {
         if (!needs_proxy_header_) return after_proxy_header();
@@ -8251,12 +8254,10 @@ private:
             if (inject(SessionStep::session_launch)) throw std::bad_alloc();
             // On the thread of a serial io_context, start at once: what dispatch() would do, without
             // wrapping the call for the type-erased executor.
-            if (inline_executor_ && inline_executor_->running_in_this_thread())
-                return start_type(owner_->policies(), handler, fail_count(), std::move(block), needs_proxy_header,
-                                  refused)();
-            auto executor = block->session.get_executor();
-            asio::dispatch(executor, start_type(owner_->policies(), handler, fail_count(), std::move(block),
-                                                needs_proxy_header, refused));
+            start_type start(owner_->policies(), handler, fail_count(), std::move(block), needs_proxy_header, refused);
+            if (inline_executor_ && inline_executor_->running_in_this_thread()) return start();
+            auto executor = start.session_executor();
+            asio::dispatch(executor, std::move(start));
         } catch (const std::bad_alloc&) {
             pause_ = owner_->policies().accept_errors.next_backoff(pause_);
             report_backoff(std::make_error_code(std::errc::not_enough_memory), pause_);

@@ -123,15 +123,8 @@ TEST_CASE("a server on a strand, shut down from inside a session handler", "[net
     REQUIRE(client.connect(addr("127.0.0.1:" + std::to_string(port))));
     CHECK(client.read_until("220 bye\r\n", 10s));
     CHECK(client.read_until_closed(10s));
-    auto joined = std::async(std::launch::async, [&threads] {
-        for (auto& thread : threads) thread.join();
-    });
-    const bool ran_out_of_work = ready_within(joined);
-    CHECK(ran_out_of_work);
-    if (!ran_out_of_work) {
-        io.stop();
-        joined.wait();
-    }
+    std::future<void> running = join_all(threads);
+    CHECK(ran_out_of_work(running, io, 10s));
     CHECK(shut_down);
     CHECK(server->live_sessions() == 0);
 }
@@ -166,7 +159,7 @@ TEST_CASE("a server destroyed while it runs cancels its sessions and leaves the 
     asio::io_context io(1);
     std::atomic<bool> ended{false};
     std::uint16_t port = 0;
-    std::optional<std::future<void>> ran;
+    std::future<void> running;
     {
         Server server(io.get_executor(), {make_listener("dropped", {"127.0.0.1:0"})}, {.serial_executor = true});
         server.bind();
@@ -185,17 +178,12 @@ TEST_CASE("a server destroyed while it runs cancels its sessions and leaves the 
                 co_await forever.async_wait(asio::use_awaitable);
             },
             asio::detached);
-        ran = std::async(std::launch::async, [&io] { io.run(); });
+        running = std::async(std::launch::async, [&io] { io.run(); });
         Client client;
         REQUIRE(client.connect(addr("127.0.0.1:" + std::to_string(port))));
         CHECK(client.read_until("220 wait\r\n", 10s));
     }  // the handle goes while the session waits on its timer, with the context running
-    const bool ran_out_of_work = ready_within(*ran);
-    CHECK(ran_out_of_work);
-    if (!ran_out_of_work) {
-        io.stop();
-        ran->wait();
-    }
+    CHECK(ran_out_of_work(running, io, 10s));
     CHECK(ended);  // the terminal cancellation reached the coroutine through the session's slot, long before the hour
     Client late;
     CHECK_FALSE(late.connect(addr("127.0.0.1:" + std::to_string(port)), std::nullopt, 2000ms));

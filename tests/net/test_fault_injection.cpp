@@ -121,15 +121,8 @@ Outcome run_with_fault(Kind kind, std::size_t n) {
     // soon as the server is done, or the threads would not come back.
     std::promise<void> shut_down;
     server.async_shutdown(std::chrono::hours(1), [&shut_down] { shut_down.set_value(); });
-    auto finished = std::async(std::launch::async, [&threads] {
-        for (auto& thread : threads) thread.join();
-    });
-    const bool ran_out_of_work = finished.wait_for(10s) == std::future_status::ready;
-    CHECK(ran_out_of_work);
-    if (!ran_out_of_work) {
-        io.stop();
-        finished.wait();
-    }
+    std::future<void> running = join_all(threads);
+    CHECK(ran_out_of_work(running, io, 10s));
     CHECK(shut_down.get_future().wait_for(0s) == std::future_status::ready);
     CHECK(server.live_sessions() == 0);
     return outcome;

@@ -33,6 +33,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -488,6 +489,23 @@ private:
 };
 
 inline bool executable_exists(const char* path) { return ::access(path, X_OK) == 0; }
+
+/// The end of every thread in `threads`, joined on a thread of its own.
+inline std::future<void> join_all(std::vector<std::thread>& threads) {
+    return std::async(std::launch::async, [&threads] {
+        for (auto& thread : threads) thread.join();
+    });
+}
+
+/// Whether `running` (the threads that run `context`) ends within `timeout` by itself: the context ran
+/// out of work. When it does not, the context is stopped and `running` waited for, so the test ends.
+template <class Context>
+bool ran_out_of_work(std::future<void>& running, Context& context, std::chrono::milliseconds timeout = 10000ms) {
+    if (running.wait_for(timeout) == std::future_status::ready) return true;
+    context.stop();
+    running.wait();
+    return false;
+}
 
 /// Values handed from the server's threads to the test thread; every wait has a deadline.
 template <class T>

@@ -334,12 +334,10 @@ private:
             if (inject(SessionStep::session_launch)) throw std::bad_alloc();
             // On the thread of a serial io_context, start at once: what dispatch() would do, without
             // wrapping the call for the type-erased executor.
-            if (inline_executor_ && inline_executor_->running_in_this_thread())
-                return start_type(owner_->policies(), handler, fail_count(), std::move(block), needs_proxy_header,
-                                  refused)();
-            auto executor = block->session.get_executor();
-            asio::dispatch(executor, start_type(owner_->policies(), handler, fail_count(), std::move(block),
-                                                needs_proxy_header, refused));
+            start_type start(owner_->policies(), handler, fail_count(), std::move(block), needs_proxy_header, refused);
+            if (inline_executor_ && inline_executor_->running_in_this_thread()) return start();
+            auto executor = start.session_executor();
+            asio::dispatch(executor, std::move(start));
         } catch (const std::bad_alloc&) {
             pause_ = owner_->policies().accept_errors.next_backoff(pause_);
             report_backoff(std::make_error_code(std::errc::not_enough_memory), pause_);

@@ -96,6 +96,9 @@ public:
         : policies_(&policies), handler_(&handler), fail_(fail), block_(std::move(block)),
           needs_proxy_header_(needs_proxy_header), refused_(refused) {}
 
+    /// The session's executor, where the start runs.
+    [[nodiscard]] auto session_executor() const { return block_->session.get_executor(); }
+
     /// Begins, on the session's executor.
     void operator()() {
         if (!needs_proxy_header_) return after_proxy_header();
